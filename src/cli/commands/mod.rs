@@ -1,0 +1,5 @@
+pub mod backup;
+pub mod init;
+pub mod points;
+pub mod restore;
+pub mod verify;

@@ -1,0 +1,35 @@
+use crate::cli::output::Output;
+use crate::cli::{Global, repository};
+use clap::Args;
+use sqlvault::engine::RestoreOptions;
+use sqlvault::{Result, pipeline};
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Restore point id (or a unique prefix of at least 4 digits), or `latest`.
+    #[arg(value_name = "POINT")]
+    pub point: String,
+    /// Where to restore: the path of the database file to create.
+    #[arg(long, value_name = "TARGET")]
+    pub to: String,
+    /// With `latest`: the latest point of this database.
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+    /// Replace the target if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
+    let repo = repository::open(g, false, out.quiet)?;
+    let opts = RestoreOptions { force: a.force };
+    let report = pipeline::restore(
+        &repo,
+        &a.point,
+        a.database.as_deref(),
+        &a.to,
+        &opts,
+        &out.progress,
+    )?;
+    Ok(out.report(&report))
+}

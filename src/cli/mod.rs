@@ -1,0 +1,87 @@
+//! The command-line definition and glue: parse flags, open the repository,
+//! call the core, print the report.
+
+mod commands;
+mod output;
+mod progress;
+mod repository;
+mod secrets;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub use output::print_error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sqlvault",
+    version,
+    about = "Back up SQL databases into an encrypted, deduplicating repository, and restore them.",
+    after_help = "Exit codes: 0 ok, 1 a database or restore point failed, 2 usage or configuration error,\n3 wrong password or key, 4 repository missing or damaged, 5 storage error (permissions, disk full),\n130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Repository location (a directory). Without it, the default repository
+    /// in the user's data directory is used, created on first backup.
+    #[arg(long, global = true, env = "SQLVAULT_REPOSITORY", value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Read the repository password from the first line of this file.
+    #[arg(
+        long,
+        global = true,
+        env = "SQLVAULT_PASSWORD_FILE",
+        value_name = "FILE"
+    )]
+    pub password_file: Option<PathBuf>,
+    /// Use the whole content of this file as the repository key.
+    #[arg(
+        long,
+        global = true,
+        env = "SQLVAULT_KEY_FILE",
+        value_name = "FILE",
+        conflicts_with = "password_file"
+    )]
+    pub key_file: Option<PathBuf>,
+    /// Print the session report as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but errors and the JSON report.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// No progress bars, even on a terminal.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new repository.
+    Init(commands::init::InitArgs),
+    /// Back up databases; each becomes a restore point.
+    Backup(commands::backup::BackupArgs),
+    /// List restore points.
+    Points(commands::points::PointsArgs),
+    /// Restore a restore point into a new database.
+    Restore(commands::restore::RestoreArgs),
+    /// Re-read every object of the repository; with --restore, test-restore every point.
+    Verify(commands::verify::VerifyArgs),
+}
+
+/// Run the command; the returned number is the process exit code.
+pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
+    let out = output::Output::new(&cli.global);
+    match &cli.command {
+        Command::Init(a) => commands::init::run(&cli.global, a, &out),
+        Command::Backup(a) => commands::backup::run(&cli.global, a, &out),
+        Command::Points(a) => commands::points::run(&cli.global, a, &out),
+        Command::Restore(a) => commands::restore::run(&cli.global, a, &out),
+        Command::Verify(a) => commands::verify::run(&cli.global, a, &out),
+    }
+}

@@ -1,0 +1,69 @@
+//! Where the repository password comes from, in order: --key-file,
+//! --password-file, SQLVAULT_PASSWORD, a prompt on a terminal.
+
+use super::Global;
+use sqlvault::repo::Secret;
+use sqlvault::{Error, Kind, Result};
+use std::io::IsTerminal;
+use std::path::Path;
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read {what} `{}`: {}",
+            path.display(),
+            e.kind()
+        ))
+        .with_hint("check the path given to --key-file or --password-file")
+    })
+}
+
+/// The password for an existing repository.
+pub fn password(g: &Global) -> Result<Secret> {
+    obtain(g, false)
+}
+
+/// The password for a new repository (asked twice on a terminal).
+pub fn new_password(g: &Global) -> Result<Secret> {
+    obtain(g, true)
+}
+
+fn obtain(g: &Global, confirm: bool) -> Result<Secret> {
+    let bytes = if let Some(p) = &g.key_file {
+        let mut b = read_file(p, "key file")?;
+        while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
+            b.pop();
+        }
+        b
+    } else if let Some(p) = &g.password_file {
+        let b = read_file(p, "password file")?;
+        let line = b.split(|&c| c == b'\n').next().unwrap_or(&[]);
+        line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+    } else if let Some(v) = std::env::var_os("SQLVAULT_PASSWORD") {
+        v.into_encoded_bytes()
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let first = prompt("Repository password: ")?;
+        if confirm && prompt("Repeat the password: ")? != first {
+            return Err(Error::usage("the two passwords differ").with_hint("run the command again"));
+        }
+        first.into_bytes()
+    } else {
+        return Err(Error::new(
+            Kind::Auth,
+            "the repository needs a password and none was given",
+        )
+        .with_hint(
+            "use --password-file, --key-file or SQLVAULT_PASSWORD (no terminal to ask on)",
+        ));
+    };
+    if bytes.is_empty() {
+        return Err(Error::new(Kind::Auth, "the password is empty")
+            .with_hint("an empty password protects nothing; use --no-encryption at init to store data unencrypted"));
+    }
+    Ok(Secret::new(bytes))
+}
+
+fn prompt(text: &str) -> Result<String> {
+    rpassword::prompt_password(text)
+        .map_err(|e| Error::usage(format!("cannot read the password: {e}")))
+}

@@ -1,0 +1,72 @@
+//! Database engines: each makes a transactionally consistent view of a
+//! database, exports it as named streams, and consumes the same streams to
+//! restore. Engines know nothing about chunks, packs or storage.
+
+pub mod sqlite;
+
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::repo::Repository;
+use crate::repo::index::Index;
+use crate::repo::point::RestorePoint;
+use crate::repo::writer::BackupWriter;
+use std::path::PathBuf;
+
+/// What an engine hands back after exporting one database.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The name a DBA calls the database by.
+    pub database: String,
+    /// Where it came from, safe to show and store (no secrets).
+    pub source: String,
+    pub meta: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RestoreOptions {
+    /// Replace an existing target.
+    pub force: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub target: String,
+    pub bytes_written: u64,
+}
+
+/// The operations every engine offers.
+pub trait Engine: Send + Sync {
+    /// Short name stored in restore points (`sqlite`).
+    fn name(&self) -> &'static str;
+
+    /// Export one database into `writer` as named streams.
+    fn backup(&self, writer: &BackupWriter, progress: &dyn Progress) -> Result<Exported>;
+
+    /// Recreate a database from a restore point written by this engine.
+    fn restore(
+        &self,
+        repo: &Repository,
+        index: &Index,
+        point: &RestorePoint,
+        opts: &RestoreOptions,
+        progress: &dyn Progress,
+    ) -> Result<Restored>;
+}
+
+/// A source or target as typed on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    SqliteFile(PathBuf),
+}
+
+impl Location {
+    pub fn parse(s: &str) -> Result<Location> {
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(crate::error::Error::usage(format!(
+                "`{scheme}://` sources are not supported by this version"
+            ))
+            .with_hint("give the path of a SQLite database file"));
+        }
+        Ok(Location::SqliteFile(PathBuf::from(s)))
+    }
+}

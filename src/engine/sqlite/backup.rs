@@ -1,0 +1,209 @@
+//! Exporting the page image of a live SQLite database.
+
+use super::{DATABASE_STREAM, Sqlite, SqliteMeta, sqlite_error};
+use crate::engine::Exported;
+use crate::error::{Error, Result, show_path};
+use crate::progress::Progress;
+use crate::repo::writer::BackupWriter;
+use rusqlite::{Connection, OpenFlags};
+use std::io::{Read, Write};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StagingMode {
+    /// `direct` for WAL databases, `copy` for rollback-journal ones.
+    Auto,
+    /// Read pages from the live database in one read transaction.
+    Direct,
+    /// Copy the database with the online backup API into a staging file
+    /// first, then read that; the staging file is removed afterwards.
+    Copy,
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+fn check_file(path: &Path) -> Result<()> {
+    let p = show_path(path);
+    let mut f = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::database(format!("{p} does not exist"))
+            .with_hint("check the path of the database to back up"),
+        std::io::ErrorKind::PermissionDenied => {
+            Error::database(format!("permission denied on {p}"))
+        }
+        _ => Error::database(format!("cannot open {p}: {e}")),
+    })?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::database(format!(
+            "{p} is a directory, not a SQLite database"
+        )));
+    }
+    let mut head = [0u8; 16];
+    if f.read_exact(&mut head).is_err() || &head != SQLITE_MAGIC {
+        return Err(Error::database(format!("{p} is not a SQLite database"))
+            .with_hint("check the path; sqlvault backs up SQLite database files"));
+    }
+    Ok(())
+}
+
+fn open(path: &Path, cfg: &Sqlite) -> Result<Connection> {
+    // Read-write so that a WAL database can be read without its -shm being
+    // created by someone else first; nothing is ever written.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| sqlite_error(path, e, cfg.busy_timeout))?;
+    conn.busy_timeout(cfg.busy_timeout)
+        .map_err(|e| sqlite_error(path, e, cfg.busy_timeout))?;
+    Ok(conn)
+}
+
+pub(super) fn run(
+    cfg: &Sqlite,
+    writer: &BackupWriter,
+    progress: &dyn Progress,
+) -> Result<Exported> {
+    let path = &cfg.path;
+    check_file(path)?;
+    let conn = open(path, cfg)?;
+    let err = |e| sqlite_error(path, e, cfg.busy_timeout);
+    let journal_mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .map_err(err)?;
+    let staging = match cfg.staging {
+        StagingMode::Auto if journal_mode.eq_ignore_ascii_case("wal") => StagingMode::Direct,
+        StagingMode::Auto => StagingMode::Copy,
+        m => m,
+    };
+    let mut meta = match staging {
+        StagingMode::Copy => {
+            progress.phase("staging copy");
+            let dir = cfg.staging_dir.clone().unwrap_or_else(std::env::temp_dir);
+            // Removed when dropped, on success and on failure alike.
+            let staged = tempfile::Builder::new()
+                .prefix("sqlvault-staging-")
+                .suffix(".db")
+                .tempfile_in(&dir)
+                .map_err(|e| {
+                    Error::database(format!(
+                        "cannot create a staging file in {}: {e}",
+                        show_path(&dir)
+                    ))
+                })?;
+            conn.backup(
+                rusqlite::MAIN_DB,
+                staged.path(),
+                None::<fn(rusqlite::backup::Progress)>,
+            )
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DiskFull) => Error::new(
+                    crate::error::Kind::Storage,
+                    format!(
+                        "disk full while writing the staging copy in {}",
+                        show_path(&dir)
+                    ),
+                )
+                .with_hint("free space there, or choose another --staging-dir"),
+                _ => err(e),
+            })?;
+            drop(conn);
+            let staged_conn = open(staged.path(), cfg)?;
+            progress.phase("reading pages");
+            export_pages(&staged_conn, staged.path(), cfg, writer, progress)?
+        }
+        _ => {
+            progress.phase("reading pages");
+            export_pages(&conn, path, cfg, writer, progress)?
+        }
+    };
+    meta.journal_mode = journal_mode;
+    meta.staging = match staging {
+        StagingMode::Copy => "copy",
+        _ => "direct",
+    }
+    .into();
+    let database = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "database".into());
+    let source = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.clone())
+        .display()
+        .to_string();
+    Ok(Exported {
+        database,
+        source,
+        meta: serde_json::to_value(meta).expect("meta serialises"),
+    })
+}
+
+/// Stream every page of one committed state into the writer.
+fn export_pages(
+    conn: &Connection,
+    path: &Path,
+    cfg: &Sqlite,
+    writer: &BackupWriter,
+    progress: &dyn Progress,
+) -> Result<SqliteMeta> {
+    let err = |e| sqlite_error(path, e, cfg.busy_timeout);
+    conn.execute_batch("BEGIN DEFERRED").map_err(err)?;
+    // The first read fixes the snapshot every later statement sees.
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(err)?;
+    let page_count: i64 = conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .map_err(err)?;
+    let (page_size, page_count) = (page_size as u64, page_count as u64);
+    let sqlite_version: String = conn
+        .query_row("SELECT sqlite_version()", [], |r| r.get(0))
+        .map_err(err)?;
+    progress.set_total(page_size * page_count);
+    let mut stream = writer.stream(DATABASE_STREAM)?;
+    let write_err = |e: std::io::Error| match e.into_inner() {
+        Some(inner) => match inner.downcast::<Error>() {
+            Ok(e) => *e,
+            Err(other) => Error::database(other.to_string()),
+        },
+        None => Error::database("backup stream failed"),
+    };
+    let zero = vec![0u8; page_size as usize];
+    let mut expected = 1u64;
+    {
+        let mut stmt = conn
+            .prepare("SELECT pgno, data FROM sqlite_dbpage('main')")
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let pgno = row.get::<_, i64>(0).map_err(err)? as u64;
+            let data = row.get_ref(1).map_err(err)?.as_blob().unwrap_or(&[]);
+            // Pages sqlite_dbpage skips (the lock-byte page) are zeros on disk too.
+            while expected < pgno {
+                stream.write_all(&zero).map_err(write_err)?;
+                expected += 1;
+            }
+            if data.len() as u64 != page_size {
+                return Err(Error::database(format!(
+                    "page {pgno} of {} has {} bytes, expected {page_size}",
+                    show_path(path),
+                    data.len()
+                )));
+            }
+            stream.write_all(data).map_err(write_err)?;
+            progress.advance(page_size);
+            expected += 1;
+        }
+    }
+    while expected <= page_count {
+        stream.write_all(&zero).map_err(write_err)?;
+        expected += 1;
+    }
+    conn.execute_batch("COMMIT").map_err(err)?;
+    stream.finish()?;
+    Ok(SqliteMeta {
+        page_size,
+        page_count,
+        journal_mode: String::new(),
+        sqlite_version,
+        staging: String::new(),
+    })
+}

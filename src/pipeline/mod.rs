@@ -1,0 +1,196 @@
+//! Runs the stages for one or more databases and produces the session
+//! report. One database failing does not stop the others; the report and
+//! the exit code say which failed.
+
+pub mod report;
+
+use crate::engine::sqlite::Sqlite;
+use crate::engine::{Engine, RestoreOptions};
+use crate::error::{Error, Result};
+use crate::progress::{NoProgress, Progress};
+use crate::repo::Repository;
+use crate::repo::point::RestorePoint;
+use crate::repo::writer::BackupWriter;
+use report::{ItemReport, SessionReport, Status};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Makes one progress display per database.
+pub trait ProgressFactory {
+    fn start(&self, verb: &str, label: &str) -> Box<dyn Progress>;
+}
+
+pub struct Silent;
+
+impl ProgressFactory for Silent {
+    fn start(&self, _: &str, _: &str) -> Box<dyn Progress> {
+        Box::new(NoProgress)
+    }
+}
+
+/// Back up each source into its own restore point.
+pub fn backup(
+    repo: &Arc<Repository>,
+    sources: &[(String, Box<dyn Engine>)],
+    compression_level: i32,
+    progress: &dyn ProgressFactory,
+) -> SessionReport {
+    let (mut report, started) = SessionReport::new("backup", repo.location());
+    for (label, engine) in sources {
+        let t0 = Instant::now();
+        let p = progress.start("backup", label);
+        let item = match backup_one(repo, engine.as_ref(), compression_level, p.as_ref()) {
+            Ok((item, _)) => item,
+            Err(e) => ItemReport::new(label.clone()).failed(&e),
+        };
+        report.databases.push(item.timed(t0));
+    }
+    report.finish(started)
+}
+
+fn backup_one(
+    repo: &Arc<Repository>,
+    engine: &dyn Engine,
+    level: i32,
+    progress: &dyn Progress,
+) -> Result<(ItemReport, RestorePoint)> {
+    let writer = BackupWriter::new(repo.clone(), level)?;
+    let exported = match engine.backup(&writer, progress) {
+        Ok(x) => x,
+        Err(e) => {
+            writer.abandon();
+            return Err(e);
+        }
+    };
+    let point = RestorePoint {
+        created_at: crate::util::now_rfc3339(),
+        hostname: crate::util::hostname(),
+        engine: engine.name().into(),
+        database: exported.database.clone(),
+        source: exported.source,
+        meta: exported.meta,
+        streams: Vec::new(),
+        stats: Default::default(),
+    };
+    let (id, stats, manifest_size) = writer.commit(point.clone())?;
+    let mut item = ItemReport::new(exported.database);
+    item.restore_point = Some(id.to_hex());
+    item.bytes_read = stats.bytes_read;
+    item.bytes_new = stats.bytes_new;
+    item.bytes_stored = stats.bytes_stored + manifest_size;
+    item.dedupe_ratio = if stats.bytes_read > 0 {
+        1.0 - stats.bytes_new as f64 / stats.bytes_read as f64
+    } else {
+        0.0
+    };
+    Ok((item, point))
+}
+
+/// The engine that restores a point to `target`.
+pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn Engine>> {
+    match point.engine.as_str() {
+        "sqlite" => Ok(Box::new(Sqlite::new(target))),
+        other => Err(Error::repository(format!(
+            "restore point was written by engine `{other}`, which this sqlvault does not know"
+        ))
+        .with_hint("upgrade sqlvault")),
+    }
+}
+
+/// Restore one point to `target`.
+pub fn restore(
+    repo: &Repository,
+    point_spec: &str,
+    database: Option<&str>,
+    target: &str,
+    opts: &RestoreOptions,
+    progress: &dyn ProgressFactory,
+) -> Result<SessionReport> {
+    let (mut report, started) = SessionReport::new("restore", repo.location());
+    let (id, point) = repo.resolve_point(point_spec, database)?;
+    let engine = engine_for_point(&point, target)?;
+    let index = repo.load_index()?;
+    let t0 = Instant::now();
+    let p = progress.start("restore", &point.database);
+    let mut item = ItemReport::new(point.database.clone());
+    item.restore_point = Some(id.to_hex());
+    item.target = Some(target.to_string());
+    let item = match engine.restore(repo, &index, &point, opts, p.as_ref()) {
+        Ok(r) => {
+            item.bytes_read = r.bytes_written;
+            item
+        }
+        Err(e) => {
+            // A restore of one point that fails is the whole command failing:
+            // keep the error's own kind (and exit code).
+            return Err(e);
+        }
+    };
+    report.databases.push(item.timed(t0));
+    Ok(report.finish(started))
+}
+
+/// Check every object; with `test_restore`, also restore every point into a
+/// temporary directory and check the result.
+pub fn verify(
+    repo: &Repository,
+    test_restore: bool,
+    progress: &dyn ProgressFactory,
+) -> Result<SessionReport> {
+    let (mut report, started) = SessionReport::new("verify", repo.location());
+    let p = progress.start("verify", "repository");
+    let check = repo.check(p.as_ref())?;
+    drop(p);
+    report.errors = check.errors;
+    report.warnings = check.warnings;
+    let index = if test_restore {
+        Some(repo.load_index()?)
+    } else {
+        None
+    };
+    let mut points = repo.points_lenient()?;
+    points.sort_by(|a, b| {
+        a.1.as_ref()
+            .map(|p| p.created_at.clone())
+            .cmp(&b.1.as_ref().map(|p| p.created_at.clone()))
+    });
+    for (id, point) in points {
+        let t0 = Instant::now();
+        let name = point
+            .as_ref()
+            .map(|p| p.database.clone())
+            .unwrap_or_else(|| "?".into());
+        let mut item = ItemReport::new(name);
+        item.restore_point = Some(id.to_hex());
+        if check.points_damaged.contains(&id) {
+            item.status = Status::Failed;
+            item.error = Some("missing or damaged data".into());
+        } else if let (Some(index), Some(point)) = (&index, &point) {
+            item.bytes_read = point.size();
+            if let Err(e) = test_restore_point(repo, index, point, progress) {
+                item = item.failed(&e);
+            }
+        } else if let Some(point) = &point {
+            item.bytes_read = point.size();
+        }
+        report.databases.push(item.timed(t0));
+    }
+    Ok(report.finish(started))
+}
+
+fn test_restore_point(
+    repo: &Repository,
+    index: &crate::repo::index::Index,
+    point: &RestorePoint,
+    progress: &dyn ProgressFactory,
+) -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("sqlvault-verify-")
+        .tempdir()
+        .map_err(|e| Error::database(format!("cannot create a temporary directory: {e}")))?;
+    let target = dir.path().join("restored.db");
+    let engine = engine_for_point(point, &target.to_string_lossy())?;
+    let p = progress.start("test-restore", &point.database);
+    engine.restore(repo, index, point, &RestoreOptions::default(), p.as_ref())?;
+    Ok(())
+}

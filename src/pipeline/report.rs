@@ -1,0 +1,128 @@
+//! The session report every run ends with: a table for people, JSON for scripts.
+
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    /// Some databases or points failed, others succeeded.
+    Partial,
+    Failed,
+}
+
+/// One database (backup, restore) or restore point (verify) of a session.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemReport {
+    pub database: String,
+    pub status: Status,
+    pub restore_point: Option<String>,
+    /// Bytes read from the source (backup) or written to the target (restore).
+    pub bytes_read: u64,
+    /// Bytes of chunks the repository did not hold yet.
+    pub bytes_new: u64,
+    /// Bytes written to the repository, after compression and encryption.
+    pub bytes_stored: u64,
+    /// Share of the bytes read that the repository already held (0 to 1).
+    pub dedupe_ratio: f64,
+    pub duration_secs: f64,
+    pub throughput_mib_s: f64,
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Where the restore went (restore only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl ItemReport {
+    pub fn new(database: impl Into<String>) -> Self {
+        ItemReport {
+            database: database.into(),
+            status: Status::Ok,
+            restore_point: None,
+            bytes_read: 0,
+            bytes_new: 0,
+            bytes_stored: 0,
+            dedupe_ratio: 0.0,
+            duration_secs: 0.0,
+            throughput_mib_s: 0.0,
+            error: None,
+            hint: None,
+            target: None,
+        }
+    }
+
+    pub fn failed(mut self, e: &crate::Error) -> Self {
+        self.status = Status::Failed;
+        self.error = Some(e.message.clone());
+        self.hint = e.hint.clone();
+        self
+    }
+
+    pub fn timed(mut self, started: Instant) -> Self {
+        self.duration_secs = started.elapsed().as_secs_f64();
+        self.throughput_mib_s = crate::util::throughput_mib_s(self.bytes_read, self.duration_secs);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    pub command: String,
+    pub status: Status,
+    pub started_at: String,
+    pub duration_secs: f64,
+    pub repository: String,
+    pub databases: Vec<ItemReport>,
+    /// Whole-repository findings (verify): one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl SessionReport {
+    pub fn new(command: &str, repository: String) -> (Self, Instant) {
+        (
+            SessionReport {
+                command: command.into(),
+                status: Status::Ok,
+                started_at: crate::util::now_rfc3339(),
+                duration_secs: 0.0,
+                repository,
+                databases: Vec::new(),
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            },
+            Instant::now(),
+        )
+    }
+
+    /// Settle the overall status from the items and repository errors.
+    pub fn finish(mut self, started: Instant) -> Self {
+        self.duration_secs = started.elapsed().as_secs_f64();
+        let failed = self
+            .databases
+            .iter()
+            .filter(|d| d.status != Status::Ok)
+            .count();
+        self.status = if failed == 0 && self.errors.is_empty() {
+            Status::Ok
+        } else if failed == self.databases.len() && !self.databases.is_empty() || failed == 0 {
+            Status::Failed
+        } else {
+            Status::Partial
+        };
+        self
+    }
+
+    /// 0 when everything succeeded, 1 when any database or point failed.
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            Status::Ok => 0,
+            _ => 1,
+        }
+    }
+}

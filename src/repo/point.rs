@@ -1,0 +1,135 @@
+//! Restore point manifests: which streams make up one backup, and their
+//! chunks. Written last, so a restore point exists completely or not at all.
+
+use super::Repository;
+use super::format::ObjectKind;
+use super::ids::{ChunkId, PointId};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+pub const POINTS_DIR: &str = "points/";
+
+/// One named stream of a backup (a database file, a schema part, a table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamEntry {
+    pub name: String,
+    pub size: u64,
+    /// Chunk ids with their plaintext lengths, in stream order.
+    pub chunks: Vec<(ChunkId, u32)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointStats {
+    pub bytes_read: u64,
+    pub bytes_new: u64,
+    pub bytes_stored: u64,
+    pub chunks: u64,
+    pub chunks_new: u64,
+    pub duration_secs: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestorePoint {
+    pub created_at: String,
+    pub hostname: String,
+    /// Engine that wrote it (`sqlite`).
+    pub engine: String,
+    /// The database's name, as the user would call it (file stem for SQLite).
+    pub database: String,
+    /// Where it came from, with any password removed.
+    pub source: String,
+    /// Engine-specific facts needed to restore (page size, versions).
+    pub meta: serde_json::Value,
+    pub streams: Vec<StreamEntry>,
+    pub stats: PointStats,
+}
+
+impl RestorePoint {
+    pub fn size(&self) -> u64 {
+        self.streams.iter().map(|s| s.size).sum()
+    }
+
+    pub fn stream(&self, name: &str) -> Result<&StreamEntry> {
+        self.streams
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::repository(format!("restore point lacks its `{name}` stream")))
+    }
+}
+
+impl Repository {
+    pub fn list_points(&self) -> Result<Vec<PointId>> {
+        self.list_ids(POINTS_DIR)
+    }
+
+    pub fn read_point(&self, id: &PointId) -> Result<RestorePoint> {
+        self.read_json_object(&format!("{POINTS_DIR}{id}"), ObjectKind::Point, &id.0)
+    }
+
+    pub fn write_point(&self, point: &RestorePoint) -> Result<(PointId, u64)> {
+        let (id, size) = self.write_json_object(POINTS_DIR, ObjectKind::Point, point)?;
+        Ok((PointId(id), size))
+    }
+
+    /// Every restore point with its manifest, oldest first.
+    pub fn points(&self) -> Result<Vec<(PointId, RestorePoint)>> {
+        let mut out = Vec::new();
+        for id in self.list_points()? {
+            out.push((id, self.read_point(&id)?));
+        }
+        out.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// Every restore point id, with its manifest when it could be read.
+    pub fn points_lenient(&self) -> Result<Vec<(PointId, Option<RestorePoint>)>> {
+        Ok(self
+            .list_points()?
+            .into_iter()
+            .map(|id| {
+                let p = self.read_point(&id).ok();
+                (id, p)
+            })
+            .collect())
+    }
+
+    /// Resolve what a user typed: a full id, a unique prefix, or `latest`
+    /// (optionally the latest of one database).
+    pub fn resolve_point(
+        &self,
+        spec: &str,
+        database: Option<&str>,
+    ) -> Result<(PointId, RestorePoint)> {
+        let points = self.points()?;
+        let mut matching: Vec<_> = points
+            .into_iter()
+            .filter(|(_, p)| database.is_none_or(|d| p.database == d))
+            .filter(|(id, _)| {
+                spec == "latest" || id.to_hex().starts_with(&spec.to_ascii_lowercase())
+            })
+            .collect();
+        if spec == "latest" {
+            return matching.pop().ok_or_else(|| {
+                Error::usage("the repository has no restore points yet")
+                    .with_hint("run `sqlvault backup` first")
+            });
+        }
+        if spec.len() < 4 || !spec.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(
+                Error::usage(format!("`{spec}` is not a restore point id")).with_hint(
+                    "give `latest` or at least 4 hex digits of an id from `sqlvault points`",
+                ),
+            );
+        }
+        match matching.len() {
+            1 => Ok(matching.pop().unwrap()),
+            0 => Err(Error::usage(format!("no restore point matches `{spec}`"))
+                .with_hint("list them with `sqlvault points`")),
+            n => Err(Error::usage(format!("`{spec}` matches {n} restore points"))
+                .with_hint("give more digits of the id")),
+        }
+    }
+}

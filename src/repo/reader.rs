@@ -1,0 +1,164 @@
+//! Reading streams back out of the repository.
+//!
+//! Consecutive chunks stored side by side in one pack are fetched with one
+//! ranged read (few requests on object stores); reads, decryption and
+//! decompression run on one thread per core, and the caller writes the
+//! results in order. At most `WINDOW` reads are in flight, so memory stays
+//! bounded.
+
+use super::Repository;
+use super::ids::{ChunkId, PackId};
+use super::index::{Index, unknown_chunk};
+use super::point::StreamEntry;
+use super::writer::{BLOB_RAW, BLOB_ZSTD, pack_name};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crossbeam_channel::{bounded, unbounded};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Largest single ranged read.
+const MAX_READ: u64 = 8 * 1024 * 1024;
+
+/// One ranged read and the chunks in it.
+struct ReadGroup {
+    pack: PackId,
+    offset: u64,
+    length: u64,
+    /// (chunk id, offset within the read, stored length, raw length)
+    blobs: Vec<(ChunkId, u32, u32, u32)>,
+}
+
+fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
+    let mut groups: Vec<ReadGroup> = Vec::new();
+    for (id, len) in &stream.chunks {
+        let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
+        if loc.raw_length != *len {
+            return Err(Error::repository(format!(
+                "chunk {} has length {} in the index but {} in the restore point",
+                id.short(),
+                loc.raw_length,
+                len
+            )));
+        }
+        if let Some(g) = groups.last_mut()
+            && g.pack == pack
+            && g.offset + g.length == loc.offset as u64
+            && g.length + loc.length as u64 <= MAX_READ
+        {
+            g.blobs
+                .push((*id, g.length as u32, loc.length, loc.raw_length));
+            g.length += loc.length as u64;
+            continue;
+        }
+        groups.push(ReadGroup {
+            pack,
+            offset: loc.offset as u64,
+            length: loc.length as u64,
+            blobs: vec![(*id, 0, loc.length, loc.raw_length)],
+        });
+    }
+    Ok(groups)
+}
+
+impl Repository {
+    /// Open, decompress and check one blob read from storage.
+    pub fn open_blob(
+        &self,
+        id: &ChunkId,
+        sealed: &[u8],
+        raw_len: u32,
+        dz: &mut zstd::bulk::Decompressor,
+    ) -> Result<Vec<u8>> {
+        let what = format!("chunk {}", id.short());
+        let plain = self.sealer().open(sealed, &what)?;
+        let data = match plain.split_first() {
+            Some((&BLOB_RAW, rest)) => rest.to_vec(),
+            Some((&BLOB_ZSTD, rest)) => dz
+                .decompress(rest, raw_len as usize)
+                .map_err(|e| Error::repository(format!("{what} is corrupt: {e}")))?,
+            _ => {
+                return Err(Error::repository(format!(
+                    "{what} is corrupt: unknown blob type"
+                )));
+            }
+        };
+        if data.len() != raw_len as usize || self.chunk_id(&data) != *id {
+            return Err(Error::repository(format!(
+                "{what} is corrupt: content does not match its id"
+            ))
+            .with_hint("run `sqlvault verify` to list the damaged restore points"));
+        }
+        Ok(data)
+    }
+
+    fn read_group(&self, g: &ReadGroup, dz: &mut zstd::bulk::Decompressor) -> Result<Vec<u8>> {
+        let name = pack_name(&g.pack);
+        let bytes = self.storage().get_range(&name, g.offset, g.length)?;
+        let mut out = Vec::with_capacity(g.blobs.iter().map(|b| b.3 as usize).sum());
+        for (id, off, len, raw) in &g.blobs {
+            let sealed = &bytes[*off as usize..(*off + *len) as usize];
+            out.extend_from_slice(&self.open_blob(id, sealed, *raw, dz)?);
+        }
+        Ok(out)
+    }
+
+    /// Write a stream's content to `out`, checking every chunk.
+    pub fn restore_stream(
+        &self,
+        index: &Index,
+        stream: &StreamEntry,
+        out: &mut dyn Write,
+        progress: &dyn Progress,
+    ) -> Result<u64> {
+        let groups = plan(index, stream)?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let window = workers * 4;
+        let (job_tx, job_rx) = unbounded::<(usize, &ReadGroup)>();
+        let (res_tx, res_rx) = bounded::<(usize, Result<Vec<u8>>)>(window);
+        let mut written = 0u64;
+        std::thread::scope(|s| -> Result<()> {
+            for _ in 0..workers {
+                let (rx, tx) = (job_rx.clone(), res_tx.clone());
+                s.spawn(move || {
+                    let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
+                    for (seq, g) in rx {
+                        if tx.send((seq, self.read_group(g, &mut dz))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(res_tx);
+            let mut issued = 0;
+            let mut next = 0;
+            let mut ready: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+            let result = (|| {
+                while next < groups.len() {
+                    while issued < groups.len() && issued - next < window {
+                        job_tx
+                            .send((issued, &groups[issued]))
+                            .expect("workers alive");
+                        issued += 1;
+                    }
+                    let (seq, data) = res_rx.recv().expect("a worker answers");
+                    ready.insert(seq, data?);
+                    while let Some(data) = ready.remove(&next) {
+                        out.write_all(&data).map_err(|e| {
+                            Error::database(format!("cannot write restored data: {e}"))
+                        })?;
+                        written += data.len() as u64;
+                        progress.advance(data.len() as u64);
+                        next += 1;
+                    }
+                }
+                Ok(())
+            })();
+            drop(job_tx);
+            // Let workers finish what they hold so the scope can end.
+            for _ in res_rx.iter() {}
+            result
+        })?;
+        Ok(written)
+    }
+}

@@ -1,0 +1,385 @@
+//! Writing streams into the repository.
+//!
+//! ```text
+//! stream bytes ─► chunker + keyed hash ─► dedupe ─► N workers: zstd + seal ─► packer ─► uploaders
+//! ```
+//! The calling threads chunk and hash (cheap), known chunks are skipped
+//! before any compression, and the expensive work runs on one worker per
+//! core. Every queue is bounded, so memory stays flat whatever the size of
+//! the database. Nothing becomes visible until [`BackupWriter::commit`]
+//! writes the index and then the restore point.
+
+use super::Repository;
+use super::ids::{ChunkId, PackId, PointId};
+use super::index::{Index, IndexFile, IndexedPack};
+use super::pack::BlobEntry;
+use super::pack::PackBuilder;
+use super::point::{PointStats, RestorePoint, StreamEntry};
+use crate::error::{Error, Kind, Result};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// Blob type byte, first byte of every blob's plaintext.
+pub const BLOB_RAW: u8 = 0;
+pub const BLOB_ZSTD: u8 = 1;
+
+struct Job {
+    id: ChunkId,
+    data: Vec<u8>,
+}
+
+struct Sealed {
+    id: ChunkId,
+    blob: Vec<u8>,
+    raw_len: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    bytes_read: AtomicU64,
+    bytes_new: AtomicU64,
+    bytes_stored: AtomicU64,
+    chunks: AtomicU64,
+    chunks_new: AtomicU64,
+}
+
+struct Shared {
+    repo: Arc<Repository>,
+    known: Index,
+    pending: Mutex<HashSet<ChunkId>>,
+    jobs: Mutex<Option<Sender<Job>>>,
+    failed: Mutex<Option<Error>>,
+    counters: Counters,
+    streams: Mutex<Vec<StreamEntry>>,
+}
+
+impl Shared {
+    fn fail(&self, e: Error) {
+        let mut f = self.failed.lock().unwrap();
+        if f.is_none() {
+            *f = Some(e);
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        match &*self.failed.lock().unwrap() {
+            Some(e) => Err(Error {
+                kind: e.kind,
+                message: e.message.clone(),
+                hint: e.hint.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One backup in progress: open streams with [`Self::stream`], then commit.
+pub struct BackupWriter {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    packs: Arc<Mutex<Vec<IndexedPack>>>,
+    started: Instant,
+}
+
+impl BackupWriter {
+    pub fn new(repo: Arc<Repository>, compression_level: i32) -> Result<Self> {
+        let known = repo.load_index()?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (job_tx, job_rx) = bounded::<Job>(workers * 4);
+        let (sealed_tx, sealed_rx) = bounded::<Sealed>(workers * 4);
+        let (pack_tx, pack_rx) = bounded::<FinishedPack>(1);
+        let shared = Arc::new(Shared {
+            repo: repo.clone(),
+            known,
+            pending: Mutex::new(HashSet::new()),
+            jobs: Mutex::new(Some(job_tx)),
+            failed: Mutex::new(None),
+            counters: Counters::default(),
+            streams: Mutex::new(Vec::new()),
+        });
+        let packs = Arc::new(Mutex::new(Vec::new()));
+        let mut threads = Vec::new();
+        for _ in 0..workers {
+            let (rx, tx, sh) = (job_rx.clone(), sealed_tx.clone(), shared.clone());
+            threads.push(std::thread::spawn(move || {
+                seal_worker(rx, tx, &sh, compression_level)
+            }));
+        }
+        drop(sealed_tx);
+        {
+            let sh = shared.clone();
+            threads.push(std::thread::spawn(move || packer(sealed_rx, pack_tx, &sh)));
+        }
+        for _ in 0..2 {
+            let (rx, sh, out) = (pack_rx.clone(), shared.clone(), packs.clone());
+            threads.push(std::thread::spawn(move || uploader(rx, &sh, &out)));
+        }
+        Ok(BackupWriter {
+            shared,
+            threads,
+            packs,
+            started: Instant::now(),
+        })
+    }
+
+    /// Start a named stream; it may be written from any thread.
+    pub fn stream(&self, name: &str) -> Result<StreamWriter> {
+        let jobs = self
+            .shared
+            .jobs
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| Error::new(Kind::Storage, "backup writer is already finished"))?;
+        let chunker = self.shared.repo.chunker();
+        let cap = chunker.max_size() * 4;
+        Ok(StreamWriter {
+            shared: self.shared.clone(),
+            jobs,
+            chunker,
+            buf: Vec::with_capacity(cap),
+            start: 0,
+            entry: StreamEntry {
+                name: name.to_string(),
+                size: 0,
+                chunks: Vec::new(),
+            },
+        })
+    }
+
+    /// Wait for every blob to be stored, write the index, then the restore
+    /// point. Returns the point's id, its statistics, and the bytes the
+    /// manifest itself took.
+    pub fn commit(mut self, mut point: RestorePoint) -> Result<(PointId, PointStats, u64)> {
+        let packs = self.drain()?;
+        let c = &self.shared.counters;
+        point.streams = std::mem::take(&mut *self.shared.streams.lock().unwrap());
+        point.streams.sort_by(|a, b| a.name.cmp(&b.name));
+        if !packs.is_empty() {
+            let (_, size) = self.shared.repo.write_index_file(&IndexFile { packs })?;
+            c.bytes_stored.fetch_add(size, Relaxed);
+        }
+        point.stats = PointStats {
+            bytes_read: c.bytes_read.load(Relaxed),
+            bytes_new: c.bytes_new.load(Relaxed),
+            bytes_stored: c.bytes_stored.load(Relaxed),
+            chunks: c.chunks.load(Relaxed),
+            chunks_new: c.chunks_new.load(Relaxed),
+            duration_secs: self.started.elapsed().as_secs_f64(),
+        };
+        let (id, size) = self.shared.repo.write_point(&point)?;
+        Ok((id, point.stats, size))
+    }
+
+    /// Stop the pipeline without writing a restore point (the source failed).
+    /// Packs already stored stay unreferenced until `prune`.
+    pub fn abandon(mut self) {
+        self.shared
+            .fail(Error::new(Kind::Interrupted, "backup abandoned"));
+        let _ = self.drain();
+    }
+
+    /// Close the job queue and wait for every thread; all stream writers
+    /// must be finished or dropped before.
+    fn drain(&mut self) -> Result<Vec<IndexedPack>> {
+        self.shared.jobs.lock().unwrap().take();
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                self.shared
+                    .fail(Error::new(Kind::Storage, "a backup thread panicked"));
+            }
+        }
+        self.shared.check()?;
+        Ok(std::mem::take(&mut *self.packs.lock().unwrap()))
+    }
+}
+
+impl Drop for BackupWriter {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            // Dropped on an error path: stop the threads, which end once the
+            // last stream writer is gone too.
+            self.shared
+                .fail(Error::new(Kind::Interrupted, "backup abandoned"));
+            self.shared.jobs.lock().unwrap().take();
+        }
+    }
+}
+
+/// Writes one stream; call [`StreamWriter::finish`] at the end.
+pub struct StreamWriter {
+    shared: Arc<Shared>,
+    jobs: Sender<Job>,
+    chunker: super::chunker::Chunker,
+    buf: Vec<u8>,
+    start: usize,
+    entry: StreamEntry,
+}
+
+impl StreamWriter {
+    /// Cut and dispatch chunks while more than `keep` bytes are buffered.
+    fn cut(&mut self, keep: usize) -> Result<()> {
+        while self.buf.len() - self.start > keep {
+            let data = &self.buf[self.start..];
+            let n = self.chunker.next_cut(data);
+            let chunk = &data[..n];
+            let id = self.shared.repo.chunk_id(chunk);
+            let c = &self.shared.counters;
+            c.bytes_read.fetch_add(n as u64, Relaxed);
+            c.chunks.fetch_add(1, Relaxed);
+            self.entry.chunks.push((id, n as u32));
+            self.entry.size += n as u64;
+            let is_new =
+                !self.shared.known.contains(&id) && self.shared.pending.lock().unwrap().insert(id);
+            if is_new {
+                c.bytes_new.fetch_add(n as u64, Relaxed);
+                c.chunks_new.fetch_add(1, Relaxed);
+                let job = Job {
+                    id,
+                    data: chunk.to_vec(),
+                };
+                if self.jobs.send(job).is_err() {
+                    self.shared.check()?;
+                    return Err(Error::new(Kind::Storage, "backup pipeline stopped"));
+                }
+            }
+            self.start += n;
+        }
+        if self.start > self.buf.capacity() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        Ok(())
+    }
+
+    /// Cut the last chunk; the stream becomes part of the restore point at commit.
+    pub fn finish(mut self) -> Result<u64> {
+        self.cut(0)?;
+        self.shared.check()?;
+        let size = self.entry.size;
+        self.shared.streams.lock().unwrap().push(std::mem::replace(
+            &mut self.entry,
+            StreamEntry {
+                name: String::new(),
+                size: 0,
+                chunks: Vec::new(),
+            },
+        ));
+        Ok(size)
+    }
+}
+
+impl Write for StreamWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        let keep = self.chunker.max_size();
+        if self.buf.len() - self.start >= keep * 2 {
+            self.cut(keep).map_err(std::io::Error::other)?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
+    let mut zc = match zstd::bulk::Compressor::new(level) {
+        Ok(z) => z,
+        Err(e) => {
+            sh.fail(Error::new(
+                Kind::Usage,
+                format!("cannot start zstd at level {level}: {e}"),
+            ));
+            return;
+        }
+    };
+    let sealer = sh.repo.sealer().clone();
+    // One buffer for the life of the worker: type byte, then the zstd frame.
+    let mut plain =
+        vec![0u8; 1 + zstd::zstd_safe::compress_bound(sh.repo.config().chunker.max_size)];
+    for job in rx {
+        if sh.failed.lock().unwrap().is_some() {
+            continue;
+        }
+        let need = 1 + zstd::zstd_safe::compress_bound(job.data.len());
+        if plain.len() < need {
+            plain.resize(need, 0);
+        }
+        let compressed = zc.compress_to_buffer(&job.data, &mut plain[1..]);
+        // Incompressible data is stored as it is: smaller, and faster to restore.
+        let blob_plain: &[u8] = match compressed {
+            Ok(n) if n < job.data.len() => {
+                plain[0] = BLOB_ZSTD;
+                &plain[..1 + n]
+            }
+            _ => {
+                plain[0] = BLOB_RAW;
+                plain.truncate(1);
+                plain.extend_from_slice(&job.data);
+                &plain[..]
+            }
+        };
+        let blob = sealer.seal(blob_plain);
+        let sealed = Sealed {
+            id: job.id,
+            blob,
+            raw_len: job.data.len(),
+        };
+        if tx.send(sealed).is_err() {
+            return;
+        }
+    }
+}
+
+type FinishedPack = (PackId, Vec<u8>, Vec<BlobEntry>);
+
+fn packer(rx: Receiver<Sealed>, tx: Sender<FinishedPack>, sh: &Shared) {
+    let repo = &sh.repo;
+    let target = repo.config().pack_size;
+    let encrypted = repo.sealer().is_encrypted();
+    let mut pack = PackBuilder::new(encrypted, target + target / 8);
+    for s in rx {
+        pack.add(s.id, &s.blob, s.raw_len);
+        if pack.len() >= target {
+            let full =
+                std::mem::replace(&mut pack, PackBuilder::new(encrypted, target + target / 8));
+            if tx.send(full.finish(repo.sealer())).is_err() {
+                return;
+            }
+        }
+    }
+    if !pack.is_empty() && sh.failed.lock().unwrap().is_none() {
+        let _ = tx.send(pack.finish(repo.sealer()));
+    }
+}
+
+fn uploader(rx: Receiver<FinishedPack>, sh: &Shared, out: &Mutex<Vec<IndexedPack>>) {
+    for (id, bytes, blobs) in rx {
+        if sh.failed.lock().unwrap().is_some() {
+            continue;
+        }
+        let name = pack_name(&id);
+        match sh.repo.storage().put_if_absent(&name, &bytes) {
+            Ok(_) => {
+                sh.counters
+                    .bytes_stored
+                    .fetch_add(bytes.len() as u64, Relaxed);
+                out.lock().unwrap().push(IndexedPack { id, blobs });
+            }
+            Err(e) => sh.fail(e.into()),
+        }
+    }
+}
+
+/// Packs are spread over 256 folders so no directory grows too large.
+pub fn pack_name(id: &PackId) -> String {
+    let hex = id.to_hex();
+    format!("packs/{}/{}", &hex[..2], hex)
+}

@@ -1,0 +1,142 @@
+//! A repository in a local directory.
+//!
+//! Objects are written to `tmp/` first, fsynced, then hard-linked into place:
+//! `link(2)` fails when the target exists, which gives put-if-absent without
+//! a lock, and a process killed mid-write leaves only a file in `tmp/` that
+//! nothing refers to.
+
+use super::{ObjectInfo, PutOutcome, Storage, StorageError};
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct LocalStorage {
+    root: PathBuf,
+}
+
+const TMP_DIR: &str = "tmp";
+
+impl LocalStorage {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStorage { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    fn sync_dir(dir: &Path) {
+        // Durability of the new directory entry; failure here is not fatal
+        // on file systems that do not support syncing directories.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+impl Storage for LocalStorage {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn create(&self) -> Result<(), StorageError> {
+        let name = self.location();
+        fs::create_dir_all(self.root.join(TMP_DIR)).map_err(|e| StorageError::from_io(&name, e))
+    }
+
+    fn put_if_absent(&self, name: &str, data: &[u8]) -> Result<PutOutcome, StorageError> {
+        let target = self.path(name);
+        if target.exists() {
+            return Ok(PutOutcome::AlreadyExists);
+        }
+        let parent = target.parent().expect("object names have a parent");
+        fs::create_dir_all(parent).map_err(|e| StorageError::from_io(name, e))?;
+        let tmp_dir = self.root.join(TMP_DIR);
+        fs::create_dir_all(&tmp_dir).map_err(|e| StorageError::from_io(name, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix("put-")
+            .tempfile_in(&tmp_dir)
+            .map_err(|e| StorageError::from_io(name, e))?;
+        tmp.write_all(data)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| StorageError::from_io(name, e))?;
+        let outcome = match fs::hard_link(tmp.path(), &target) {
+            Ok(()) => PutOutcome::Created,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => PutOutcome::AlreadyExists,
+            Err(e) => return Err(StorageError::from_io(name, e)),
+        };
+        // Dropping `tmp` unlinks the temporary name.
+        drop(tmp);
+        Self::sync_dir(parent);
+        Ok(outcome)
+    }
+
+    fn get(&self, name: &str) -> Result<Vec<u8>, StorageError> {
+        fs::read(self.path(name)).map_err(|e| StorageError::from_io(name, e))
+    }
+
+    fn get_range(&self, name: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+        let io = |e| StorageError::from_io(name, e);
+        let mut f = File::open(self.path(name)).map_err(io)?;
+        f.seek(SeekFrom::Start(offset)).map_err(io)?;
+        let mut buf = vec![0u8; len as usize];
+        f.read_exact(&mut buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                StorageError::Io {
+                    name: name.to_string(),
+                    source: std::io::Error::new(e.kind(), "object is shorter than expected"),
+                }
+            } else {
+                StorageError::from_io(name, e)
+            }
+        })?;
+        Ok(buf)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
+        // Prefixes are folders in this layout ("packs/", "points/").
+        let dir = self.path(prefix.trim_end_matches('/'));
+        let mut out = Vec::new();
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            let entries = match fs::read_dir(&d) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StorageError::from_io(prefix, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| StorageError::from_io(prefix, e))?;
+                let meta = entry
+                    .metadata()
+                    .map_err(|e| StorageError::from_io(prefix, e))?;
+                if meta.is_dir() {
+                    stack.push(entry.path());
+                } else if let Ok(rel) = entry.path().strip_prefix(&self.root) {
+                    let name = rel.to_string_lossy().replace('\\', "/");
+                    out.push(ObjectInfo {
+                        name,
+                        size: meta.len(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), StorageError> {
+        match fs::remove_file(self.path(name)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::from_io(name, e)),
+        }
+    }
+
+    fn exists(&self, name: &str) -> Result<bool, StorageError> {
+        Ok(self.path(name).exists())
+    }
+}

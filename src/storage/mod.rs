@@ -1,0 +1,113 @@
+//! Dumb object storage under the repository.
+//!
+//! The trait is shaped after an object store (Azure Blob, S3) rather than a
+//! file system: objects are whole, immutable once written, written with
+//! put-if-absent so two writers never overwrite each other, and read whole
+//! or by range. The repository layer gives every object its name and checks
+//! its content; backends only move bytes.
+
+mod local;
+
+pub use local::LocalStorage;
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Name relative to the repository root, `/`-separated.
+    pub name: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    /// An object of that name was already there and was left untouched.
+    AlreadyExists,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object `{0}` does not exist")]
+    NotFound(String),
+    #[error("permission denied on `{0}`")]
+    PermissionDenied(String),
+    #[error("no space left on the storage holding `{0}`")]
+    NoSpace(String),
+    #[error("I/O error on `{name}`: {source}")]
+    Io {
+        name: String,
+        source: std::io::Error,
+    },
+}
+
+impl StorageError {
+    pub fn from_io(name: &str, e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => StorageError::NotFound(name.to_string()),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                StorageError::PermissionDenied(name.to_string())
+            }
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                StorageError::NoSpace(name.to_string())
+            }
+            _ => StorageError::Io {
+                name: name.to_string(),
+                source: e,
+            },
+        }
+    }
+}
+
+impl From<StorageError> for crate::error::Error {
+    fn from(e: StorageError) -> Self {
+        use crate::error::{Error, Kind};
+        let hint = match &e {
+            StorageError::NotFound(_) => {
+                "the repository is missing an object; run `sqlvault verify` to see which restore points are affected"
+            }
+            StorageError::PermissionDenied(_) => {
+                "check that the user running sqlvault may read and write the repository"
+            }
+            StorageError::NoSpace(_) => {
+                "free space on the repository's disk (or prune old restore points) and run the backup again; earlier restore points are intact"
+            }
+            StorageError::Io { .. } => "check the storage and try again",
+        };
+        let kind = match e {
+            StorageError::NotFound(_) => Kind::Repository,
+            _ => Kind::Storage,
+        };
+        Error::new(kind, e.to_string()).with_hint(hint)
+    }
+}
+
+/// The operations every backend must offer.
+pub trait Storage: Send + Sync + fmt::Debug {
+    /// Where the repository lives, for messages (never contains secrets).
+    fn location(&self) -> String;
+
+    /// Prepare an empty location (create the directory or container).
+    fn create(&self) -> Result<(), StorageError>;
+
+    /// Write `data` as `name` unless an object of that name already exists.
+    /// The object is either fully there afterwards or not at all.
+    fn put_if_absent(&self, name: &str, data: &[u8]) -> Result<PutOutcome, StorageError>;
+
+    fn get(&self, name: &str) -> Result<Vec<u8>, StorageError>;
+
+    fn get_range(&self, name: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError>;
+
+    /// Every object whose name starts with `prefix`, in no particular order.
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError>;
+
+    fn delete(&self, name: &str) -> Result<(), StorageError>;
+
+    fn exists(&self, name: &str) -> Result<bool, StorageError> {
+        match self.get_range(name, 0, 0) {
+            Ok(_) => Ok(true),
+            Err(StorageError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
