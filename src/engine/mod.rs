@@ -26,6 +26,19 @@ pub struct Exported {
 pub struct RestoreOptions {
     /// Replace an existing target.
     pub force: bool,
+    pub check: CheckLevel,
+}
+
+/// How thoroughly a restored database is checked before it is put in place.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckLevel {
+    /// The engine's full consistency check (SQLite `PRAGMA integrity_check`).
+    #[default]
+    Full,
+    /// A faster structural check (SQLite `PRAGMA quick_check`: no index-to-table cross-check).
+    Quick,
+    /// No check beyond the per-chunk checksums every restore verifies.
+    None,
 }
 
 #[derive(Debug, Clone)]

@@ -103,7 +103,54 @@ impl Repository {
         Ok(out)
     }
 
-    /// Write a stream's content to `out`, checking every chunk.
+    /// Write a stream's content into `file` (from offset 0), checking every
+    /// chunk. Workers write their pieces at their own offsets, so writing
+    /// runs in parallel too; the file is sized first.
+    pub fn restore_stream_to_file(&self, index: &Index, stream: &StreamEntry, file: &std::fs::File, progress: &dyn Progress) -> Result<u64> {
+        use std::os::unix::fs::FileExt;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let groups = plan(index, stream)?;
+        let mut offsets = Vec::with_capacity(groups.len());
+        let mut end = 0u64;
+        for g in &groups {
+            offsets.push(end);
+            end += g.blobs.iter().map(|b| b.3 as u64).sum::<u64>();
+        }
+        let write_err = |e: std::io::Error| Error::database(format!("cannot write restored data: {e}"));
+        file.set_len(end).map_err(write_err)?;
+        let next = AtomicUsize::new(0);
+        let failed = std::sync::Mutex::new(None);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= groups.len() || failed.lock().unwrap().is_some() {
+                            return;
+                        }
+                        let r = self
+                            .read_group(&groups[i], &mut dz)
+                            .and_then(|data| file.write_all_at(&data, offsets[i]).map(|_| data.len()).map_err(write_err));
+                        match r {
+                            Ok(n) => progress.advance(n as u64),
+                            Err(e) => {
+                                failed.lock().unwrap().get_or_insert(e);
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        match failed.into_inner().unwrap() {
+            Some(e) => Err(e),
+            None => Ok(end),
+        }
+    }
+
+    /// Write a stream's content to `out` in order, checking every chunk.
     pub fn restore_stream(
         &self,
         index: &Index,

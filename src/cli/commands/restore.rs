@@ -1,7 +1,7 @@
 use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
-use sqlvault::engine::RestoreOptions;
+use sqlvault::engine::{CheckLevel, RestoreOptions};
 use sqlvault::{Result, pipeline};
 
 #[derive(Debug, Args)]
@@ -18,11 +18,17 @@ pub struct RestoreArgs {
     /// Replace the target if it exists.
     #[arg(long)]
     pub force: bool,
+    /// How to check the restored database before it is put in place.
+    #[arg(long, value_enum, default_value_t = CheckLevel::Full)]
+    pub check: CheckLevel,
 }
 
 pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
     let repo = repository::open(g, false, out.quiet)?;
-    let opts = RestoreOptions { force: a.force };
+    let opts = RestoreOptions {
+        force: a.force,
+        check: a.check,
+    };
     let report = pipeline::restore(
         &repo,
         &a.point,

@@ -3,13 +3,12 @@
 //! `PRAGMA integrity_check`ed, then renamed.
 
 use super::{DATABASE_STREAM, Sqlite, SqliteMeta, sqlite_error};
-use crate::engine::{RestoreOptions, Restored};
+use crate::engine::{CheckLevel, RestoreOptions, Restored};
 use crate::error::{Error, Kind, Result, show_path};
 use crate::progress::Progress;
 use crate::repo::Repository;
 use crate::repo::index::Index;
 use crate::repo::point::RestorePoint;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Files SQLite keeps beside a database; a stale one would corrupt the restored file.
@@ -86,23 +85,27 @@ pub(super) fn run(
         .prefix(&format!(".{name}.sqlvault-"))
         .tempfile_in(&parent)
         .map_err(|e| io_error("creating a temporary file in", &parent, e))?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-        let written = repo.restore_stream(index, stream, &mut out, progress)?;
-        out.flush()
-            .map_err(|e| io_error("writing", tmp.path(), e))?;
-        if written != meta.page_size * meta.page_count {
-            return Err(Error::repository(format!(
-                "restore point holds {written} bytes, expected {} pages of {}",
-                meta.page_count, meta.page_size
-            )));
-        }
+    let written = repo.restore_stream_to_file(index, stream, tmp.as_file(), progress)?;
+    if written != meta.page_size * meta.page_count {
+        return Err(Error::repository(format!(
+            "restore point holds {written} bytes, expected {} pages of {}",
+            meta.page_count, meta.page_size
+        )));
     }
     tmp.as_file()
         .sync_all()
         .map_err(|e| io_error("syncing", tmp.path(), e))?;
-    progress.phase("integrity check");
-    integrity_check(tmp.path(), cfg)?;
+    match opts.check {
+        CheckLevel::Full => {
+            progress.phase("integrity check");
+            integrity_check(tmp.path(), cfg, "integrity_check")?;
+        }
+        CheckLevel::Quick => {
+            progress.phase("quick check");
+            integrity_check(tmp.path(), cfg, "quick_check")?;
+        }
+        CheckLevel::None => {}
+    }
     if opts.force {
         for p in companions(target) {
             let _ = std::fs::remove_file(p);
@@ -119,12 +122,12 @@ pub(super) fn run(
     })
 }
 
-/// `PRAGMA integrity_check` must answer exactly `ok`.
-pub fn integrity_check(path: &Path, cfg: &Sqlite) -> Result<()> {
+/// `PRAGMA integrity_check` (or `quick_check`) must answer exactly `ok`.
+pub fn integrity_check(path: &Path, cfg: &Sqlite, pragma: &str) -> Result<()> {
     let conn =
         rusqlite::Connection::open(path).map_err(|e| sqlite_error(path, e, cfg.busy_timeout))?;
     let mut stmt = conn
-        .prepare("PRAGMA integrity_check")
+        .prepare(&format!("PRAGMA {pragma}"))
         .map_err(|e| sqlite_error(path, e, cfg.busy_timeout))?;
     let lines: Vec<String> = stmt
         .query_map([], |r| r.get(0))
