@@ -106,7 +106,13 @@ impl Repository {
     /// Write a stream's content into `file` (from offset 0), checking every
     /// chunk. Workers write their pieces at their own offsets, so writing
     /// runs in parallel too; the file is sized first.
-    pub fn restore_stream_to_file(&self, index: &Index, stream: &StreamEntry, file: &std::fs::File, progress: &dyn Progress) -> Result<u64> {
+    pub fn restore_stream_to_file(
+        &self,
+        index: &Index,
+        stream: &StreamEntry,
+        file: &std::fs::File,
+        progress: &dyn Progress,
+    ) -> Result<u64> {
         use std::os::unix::fs::FileExt;
         use std::sync::atomic::{AtomicUsize, Ordering};
         let groups = plan(index, stream)?;
@@ -116,7 +122,8 @@ impl Repository {
             offsets.push(end);
             end += g.blobs.iter().map(|b| b.3 as u64).sum::<u64>();
         }
-        let write_err = |e: std::io::Error| Error::database(format!("cannot write restored data: {e}"));
+        let write_err =
+            |e: std::io::Error| Error::database(format!("cannot write restored data: {e}"));
         file.set_len(end).map_err(write_err)?;
         let next = AtomicUsize::new(0);
         let failed = std::sync::Mutex::new(None);
@@ -130,9 +137,11 @@ impl Repository {
                         if i >= groups.len() || failed.lock().unwrap().is_some() {
                             return;
                         }
-                        let r = self
-                            .read_group(&groups[i], &mut dz)
-                            .and_then(|data| file.write_all_at(&data, offsets[i]).map(|_| data.len()).map_err(write_err));
+                        let r = self.read_group(&groups[i], &mut dz).and_then(|data| {
+                            file.write_all_at(&data, offsets[i])
+                                .map(|_| data.len())
+                                .map_err(write_err)
+                        });
                         match r {
                             Ok(n) => progress.advance(n as u64),
                             Err(e) => {

@@ -7,8 +7,10 @@
 //! its content; backends only move bytes.
 
 mod local;
+mod memory;
 
 pub use local::LocalStorage;
+pub use memory::MemoryStorage;
 
 use std::fmt;
 
