@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod interrupt;
 pub mod pipeline;
 pub mod progress;
 pub mod repo;

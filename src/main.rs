@@ -11,6 +11,7 @@ fn main() {
             std::process::exit(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    sqlvault::interrupt::install();
     let code = match cli::run(parsed) {
         Ok(code) => code,
         Err(e) => {

@@ -3,7 +3,7 @@
 use super::Global;
 use super::progress::{Display, Factory};
 use indicatif::{HumanBytes, HumanDuration};
-use sqlvault::pipeline::report::{SessionReport, Status};
+use sqlvault::pipeline::report::{ItemReport, SessionReport, Status};
 use std::io::IsTerminal;
 use std::time::Duration;
 use tabled::builder::Builder;
@@ -44,12 +44,15 @@ impl Output {
             print_table(r);
         }
         for d in &r.databases {
-            if let (Some(e), false) = (&d.error, self.json) {
+            if let Some(e) = &d.error {
                 eprintln!("sqlvault: error: {}: {e}", d.database);
                 if let Some(h) = &d.hint {
                     eprintln!("  hint: {h}");
                 }
             }
+        }
+        if sqlvault::interrupt::is_set() {
+            return sqlvault::Kind::Interrupted.exit_code();
         }
         r.exit_code()
     }
@@ -63,35 +66,85 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
+fn short(id: &Option<String>) -> String {
+    id.as_deref()
+        .map(|p| p[..8.min(p.len())].to_string())
+        .unwrap_or_default()
+}
+
 fn print_table(r: &SessionReport) {
     let mut b = Builder::default();
-    let restore = r.command == "restore";
-    b.push_record([
-        "database",
-        "status",
-        "restore point",
-        if restore { "written" } else { "read" },
-        "new",
-        "stored",
-        "dedupe",
-        "time",
-        "throughput",
-    ]);
-    for d in &r.databases {
-        b.push_record([
-            d.database.clone(),
-            status_word(d.status).to_string(),
-            d.restore_point
-                .as_deref()
-                .map(|p| p[..8.min(p.len())].to_string())
-                .unwrap_or_default(),
-            HumanBytes(d.bytes_read).to_string(),
-            HumanBytes(d.bytes_new).to_string(),
-            HumanBytes(d.bytes_stored).to_string(),
-            format!("{:.1}%", d.dedupe_ratio * 100.0),
-            format!("{:.2}s", d.duration_secs),
-            format!("{:.1} MiB/s", d.throughput_mib_s),
-        ]);
+    let time = |d: &ItemReport| format!("{:.2}s", d.duration_secs);
+    let speed = |d: &ItemReport| format!("{:.1} MiB/s", d.throughput_mib_s);
+    match r.command.as_str() {
+        "backup" => {
+            b.push_record([
+                "database",
+                "status",
+                "restore point",
+                "read",
+                "new",
+                "stored",
+                "dedupe",
+                "time",
+                "throughput",
+            ]);
+            for d in &r.databases {
+                b.push_record([
+                    d.database.clone(),
+                    status_word(d.status).into(),
+                    short(&d.restore_point),
+                    HumanBytes(d.bytes_read).to_string(),
+                    HumanBytes(d.bytes_new).to_string(),
+                    HumanBytes(d.bytes_stored).to_string(),
+                    format!("{:.1}%", d.dedupe_ratio * 100.0),
+                    time(d),
+                    speed(d),
+                ]);
+            }
+        }
+        "restore" => {
+            b.push_record([
+                "database",
+                "status",
+                "restore point",
+                "target",
+                "written",
+                "time",
+                "throughput",
+            ]);
+            for d in &r.databases {
+                b.push_record([
+                    d.database.clone(),
+                    status_word(d.status).into(),
+                    short(&d.restore_point),
+                    d.target.clone().unwrap_or_default(),
+                    HumanBytes(d.bytes_read).to_string(),
+                    time(d),
+                    speed(d),
+                ]);
+            }
+        }
+        _ => {
+            b.push_record([
+                "database",
+                "status",
+                "restore point",
+                "size",
+                "time",
+                "error",
+            ]);
+            for d in &r.databases {
+                b.push_record([
+                    d.database.clone(),
+                    status_word(d.status).into(),
+                    short(&d.restore_point),
+                    HumanBytes(d.bytes_read).to_string(),
+                    time(d),
+                    d.error.clone().unwrap_or_default(),
+                ]);
+            }
+        }
     }
     let mut t = b.build();
     t.with(Style::rounded());

@@ -37,6 +37,9 @@ pub fn backup(
 ) -> SessionReport {
     let (mut report, started) = SessionReport::new("backup", repo.location());
     for (label, engine) in sources {
+        if crate::interrupt::is_set() {
+            break;
+        }
         let t0 = Instant::now();
         let p = progress.start("backup", label);
         let item = match backup_one(repo, engine.as_ref(), compression_level, p.as_ref()) {

@@ -137,11 +137,13 @@ impl Repository {
                         if i >= groups.len() || failed.lock().unwrap().is_some() {
                             return;
                         }
-                        let r = self.read_group(&groups[i], &mut dz).and_then(|data| {
-                            file.write_all_at(&data, offsets[i])
-                                .map(|_| data.len())
-                                .map_err(write_err)
-                        });
+                        let r = crate::interrupt::check()
+                            .and_then(|_| self.read_group(&groups[i], &mut dz))
+                            .and_then(|data| {
+                                file.write_all_at(&data, offsets[i])
+                                    .map(|_| data.len())
+                                    .map_err(write_err)
+                            });
                         match r {
                             Ok(n) => progress.advance(n as u64),
                             Err(e) => {

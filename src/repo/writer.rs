@@ -224,6 +224,7 @@ pub struct StreamWriter {
 impl StreamWriter {
     /// Cut and dispatch chunks while more than `keep` bytes are buffered.
     fn cut(&mut self, keep: usize) -> Result<()> {
+        crate::interrupt::check()?;
         while self.buf.len() - self.start > keep {
             let data = &self.buf[self.start..];
             let n = self.chunker.next_cut(data);

@@ -89,12 +89,7 @@ pub(super) fn run(
                         show_path(&dir)
                     ))
                 })?;
-            conn.backup(
-                rusqlite::MAIN_DB,
-                staged.path(),
-                None::<fn(rusqlite::backup::Progress)>,
-            )
-            .map_err(|e| match e.sqlite_error_code() {
+            copy_all(&conn, staged.path()).map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DiskFull) => Error::new(
                     crate::error::Kind::Storage,
                     format!(
@@ -134,6 +129,22 @@ pub(super) fn run(
         source,
         meta: serde_json::to_value(meta).expect("meta serialises"),
     })
+}
+
+/// Copy the whole database in one step of the online backup API: one read
+/// lock for the whole copy, so a busy writer cannot make it start over
+/// (which copying in small steps would, again and again).
+fn copy_all(src: &Connection, dst_path: &Path) -> rusqlite::Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let mut dst = Connection::open(dst_path)?;
+    let backup = Backup::new(src, &mut dst)?;
+    match backup.step(-1)? {
+        StepResult::Done => Ok(()),
+        _ => Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("database is locked".into()),
+        )),
+    }
 }
 
 /// Stream every page of one committed state into the writer.
