@@ -76,6 +76,8 @@ fn backup_one(
         stats: Default::default(),
     };
     let (id, stats, manifest_size) = writer.commit(point.clone())?;
+    // (commit cleans nothing up on failure: a failed index or point write
+    // leaves packs no index names, which verify notes and prune removes.)
     let mut item = ItemReport::new(exported.database);
     item.restore_point = Some(id.to_hex());
     item.bytes_read = stats.bytes_read;

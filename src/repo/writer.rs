@@ -156,13 +156,29 @@ impl BackupWriter {
     /// point. Returns the point's id, its statistics, and the bytes the
     /// manifest itself took.
     pub fn commit(mut self, mut point: RestorePoint) -> Result<(PointId, PointStats, u64)> {
-        let packs = self.drain()?;
+        let packs = match self.drain() {
+            Ok(p) => p,
+            Err(e) => {
+                self.remove_unindexed_packs();
+                return Err(e);
+            }
+        };
         let c = &self.shared.counters;
         point.streams = std::mem::take(&mut *self.shared.streams.lock().unwrap());
         point.streams.sort_by(|a, b| a.name.cmp(&b.name));
         if !packs.is_empty() {
-            let (_, size) = self.shared.repo.write_index_file(&IndexFile { packs })?;
-            c.bytes_stored.fetch_add(size, Relaxed);
+            let ids: Vec<PackId> = packs.iter().map(|p| p.id).collect();
+            match self.shared.repo.write_index_file(&IndexFile { packs }) {
+                Ok((_, size)) => c.bytes_stored.fetch_add(size, Relaxed),
+                Err(e) => {
+                    self.packs
+                        .lock()
+                        .unwrap()
+                        .extend(ids.into_iter().map(|id| IndexedPack { id, blobs: vec![] }));
+                    self.remove_unindexed_packs();
+                    return Err(e);
+                }
+            };
         }
         point.stats = PointStats {
             bytes_read: c.bytes_read.load(Relaxed),
@@ -172,16 +188,30 @@ impl BackupWriter {
             chunks_new: c.chunks_new.load(Relaxed),
             duration_secs: self.started.elapsed().as_secs_f64(),
         };
+        // Once the index is stored, another backup may already dedupe
+        // against these packs: from here on nothing is deleted, and a failed
+        // point write leaves only unreferenced objects (removed by prune).
         let (id, size) = self.shared.repo.write_point(&point)?;
         Ok((id, point.stats, size))
     }
 
-    /// Stop the pipeline without writing a restore point (the source failed).
-    /// Packs already stored stay unreferenced until `prune`.
+    /// Stop the pipeline without writing a restore point (the source or the
+    /// storage failed).
     pub fn abandon(mut self) {
         self.shared
             .fail(Error::new(Kind::Interrupted, "backup abandoned"));
         let _ = self.drain();
+        self.remove_unindexed_packs();
+    }
+
+    /// Delete the packs this backup stored before any index named them:
+    /// nothing can refer to them (pack names include random nonces, so no
+    /// other backup stores the same pack), and on a full disk they would
+    /// hold the space the next backup needs.
+    fn remove_unindexed_packs(&self) {
+        for p in self.packs.lock().unwrap().drain(..) {
+            let _ = self.shared.repo.storage().delete(&pack_name(&p.id));
+        }
     }
 
     /// Close the job queue and wait for every thread; all stream writers
@@ -195,7 +225,8 @@ impl BackupWriter {
             }
         }
         self.shared.check()?;
-        Ok(std::mem::take(&mut *self.packs.lock().unwrap()))
+        let packs = std::mem::take(&mut *self.packs.lock().unwrap());
+        Ok(packs)
     }
 }
 
