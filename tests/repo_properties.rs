@@ -63,7 +63,7 @@ fn backup(
     repo: &Arc<Repository>,
     streams: &[(String, Vec<u8>, Vec<usize>)],
 ) -> (sqlvault::repo::ids::PointId, u64) {
-    let w = BackupWriter::new(repo.clone(), 1).unwrap();
+    let w = BackupWriter::new(repo.clone(), 1, None).unwrap();
     for (name, data, writes) in streams {
         let mut s = w.stream(name).unwrap();
         let mut pos = 0;
@@ -104,4 +104,52 @@ proptest! {
         prop_assert!(check.errors.is_empty(), "{:?}", check.errors);
         prop_assert_eq!(check.points_ok.len(), 2);
     }
+}
+
+#[test]
+fn changed_chunks_are_stored_as_small_deltas_and_read_back() {
+    let repo = repo(true);
+    let mut x: u64 = 7;
+    let data: Vec<u8> = (0..4_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let w = BackupWriter::new(repo.clone(), 3, None).unwrap();
+    let mut s = w.stream("db").unwrap();
+    s.write_all(&data).unwrap();
+    s.finish().unwrap();
+    let (first, first_stats, _) = w.commit(point()).unwrap();
+    // Change a few bytes every 64 KiB: every chunk changes a little.
+    let mut changed = data.clone();
+    for i in (0..changed.len()).step_by(65536) {
+        changed[i] ^= 0x55;
+    }
+    let parent = repo.read_point(&first).unwrap();
+    let w = BackupWriter::new(repo.clone(), 3, Some(&parent)).unwrap();
+    let mut s = w.stream("db").unwrap();
+    s.write_all(&changed).unwrap();
+    s.finish().unwrap();
+    let (second, stats, _) = w.commit(point()).unwrap();
+    assert_eq!(stats.bytes_new, changed.len() as u64, "every chunk changed");
+    assert!(
+        stats.bytes_stored * 20 < first_stats.bytes_stored,
+        "deltas should be tiny: {} vs {}",
+        stats.bytes_stored,
+        first_stats.bytes_stored
+    );
+    let index = repo.load_index().unwrap();
+    for (id, want) in [(first, &data), (second, &changed)] {
+        let p = repo.read_point(&id).unwrap();
+        let mut out = Vec::new();
+        repo.restore_stream(&index, p.stream("db").unwrap(), &mut out, &NoProgress)
+            .unwrap();
+        assert_eq!(&out, want);
+    }
+    let check = repo.check(&NoProgress).unwrap();
+    assert!(check.errors.is_empty(), "{:?}", check.errors);
+    assert_eq!(check.points_ok.len(), 2);
 }

@@ -52,6 +52,9 @@ pub trait Engine: Send + Sync {
     /// Short name stored in restore points (`sqlite`).
     fn name(&self) -> &'static str;
 
+    /// Where the data comes from, as stored in restore points (no secrets).
+    fn source(&self) -> String;
+
     /// Export one database into `writer` as named streams.
     fn backup(&self, writer: &BackupWriter, progress: &dyn Progress) -> Result<Exported>;
 

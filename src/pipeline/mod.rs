@@ -57,7 +57,8 @@ fn backup_one(
     level: i32,
     progress: &dyn Progress,
 ) -> Result<(ItemReport, RestorePoint)> {
-    let writer = BackupWriter::new(repo.clone(), level)?;
+    let parent = latest_point_of(repo, engine)?;
+    let writer = BackupWriter::new(repo.clone(), level, parent.as_ref())?;
     let exported = match engine.backup(&writer, progress) {
         Ok(x) => x,
         Err(e) => {
@@ -89,6 +90,18 @@ fn backup_one(
         0.0
     };
     Ok((item, point))
+}
+
+/// The newest restore point of the same source, whose chunks new ones are
+/// delta-encoded against.
+fn latest_point_of(repo: &Repository, engine: &dyn Engine) -> Result<Option<RestorePoint>> {
+    let source = engine.source();
+    Ok(repo
+        .points()?
+        .into_iter()
+        .rev()
+        .find(|(_, p)| p.engine == engine.name() && p.source == source)
+        .map(|(_, p)| p))
 }
 
 /// The engine that restores a point to `target`.

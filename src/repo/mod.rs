@@ -7,6 +7,7 @@
 pub mod chunker;
 pub mod config;
 pub mod crypto;
+pub mod delta;
 pub mod format;
 pub mod ids;
 pub mod index;

@@ -21,6 +21,10 @@ pub struct BlobEntry {
     pub offset: u32,
     pub length: u32,
     pub raw_length: u32,
+    /// The chunk a delta blob is encoded against (kept in the index so that
+    /// pruning can keep bases alive without opening blobs; not in the footer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<ChunkId>,
 }
 
 pub struct PackBuilder {
@@ -49,12 +53,13 @@ impl PackBuilder {
         self.entries.is_empty()
     }
 
-    pub fn add(&mut self, id: ChunkId, sealed: &[u8], raw_length: usize) {
+    pub fn add(&mut self, id: ChunkId, sealed: &[u8], raw_length: usize, base: Option<ChunkId>) {
         self.entries.push(BlobEntry {
             id,
             offset: self.buf.len() as u32,
             length: sealed.len() as u32,
             raw_length: raw_length as u32,
+            base,
         });
         self.buf.extend_from_slice(sealed);
     }
@@ -122,6 +127,7 @@ pub fn read_footer(
             offset: offset as u32,
             length,
             raw_length,
+            base: None,
         });
         offset += length as u64;
     }
@@ -140,8 +146,8 @@ mod tests {
             let mut p = PackBuilder::new(sealer.is_encrypted(), 0);
             let a = sealer.seal(b"alpha");
             let b = sealer.seal(b"beta!!");
-            p.add(ChunkId([1; 32]), &a, 5);
-            p.add(ChunkId([2; 32]), &b, 6);
+            p.add(ChunkId([1; 32]), &a, 5, None);
+            p.add(ChunkId([2; 32]), &b, 6, None);
             let (id, bytes, entries) = p.finish(&sealer);
             let read = read_footer("p", &id, &bytes, &sealer).unwrap();
             assert_eq!(read, entries);

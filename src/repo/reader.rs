@@ -7,10 +7,11 @@
 //! bounded.
 
 use super::Repository;
+use super::delta::{self, corrupt};
 use super::ids::{ChunkId, PackId};
 use super::index::{Index, unknown_chunk};
 use super::point::StreamEntry;
-use super::writer::{BLOB_RAW, BLOB_ZSTD, pack_name};
+use super::writer::{BLOB_DELTA, BLOB_RAW, BLOB_ZSTD, pack_name};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crossbeam_channel::{bounded, unbounded};
@@ -62,13 +63,15 @@ fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
 }
 
 impl Repository {
-    /// Open, decompress and check one blob read from storage.
+    /// Open, decompress and check one blob read from storage. A delta blob
+    /// needs `index` to find its base (a base is never a delta).
     pub fn open_blob(
         &self,
         id: &ChunkId,
         sealed: &[u8],
         raw_len: u32,
         dz: &mut zstd::bulk::Decompressor,
+        index: Option<&Index>,
     ) -> Result<Vec<u8>> {
         let what = format!("chunk {}", id.short());
         let plain = self.sealer().open(sealed, &what)?;
@@ -76,29 +79,49 @@ impl Repository {
             Some((&BLOB_RAW, rest)) => rest.to_vec(),
             Some((&BLOB_ZSTD, rest)) => dz
                 .decompress(rest, raw_len as usize)
-                .map_err(|e| Error::repository(format!("{what} is corrupt: {e}")))?,
-            _ => {
-                return Err(Error::repository(format!(
-                    "{what} is corrupt: unknown blob type"
-                )));
+                .map_err(|e| corrupt(&what, e))?,
+            Some((&BLOB_DELTA, rest)) if rest.len() >= 32 => {
+                let base = ChunkId(rest[..32].try_into().unwrap());
+                let index =
+                    index.ok_or_else(|| corrupt(&what, "a delta where a base was expected"))?;
+                let base_data = self.read_chunk_nondelta(index, &base, dz)?;
+                delta::decode(&base_data, &rest[32..], raw_len as usize)
+                    .map_err(|e| corrupt(&what, e))?
             }
+            _ => return Err(corrupt(&what, "unknown blob type")),
         };
         if data.len() != raw_len as usize || self.chunk_id(&data) != *id {
-            return Err(Error::repository(format!(
-                "{what} is corrupt: content does not match its id"
-            ))
-            .with_hint("run `sqlvault verify` to list the damaged restore points"));
+            return Err(corrupt(&what, "content does not match its id"));
         }
         Ok(data)
     }
 
-    fn read_group(&self, g: &ReadGroup, dz: &mut zstd::bulk::Decompressor) -> Result<Vec<u8>> {
+    /// A delta's base, which must not be a delta itself.
+    pub(crate) fn read_chunk_nondelta(
+        &self,
+        index: &Index,
+        id: &ChunkId,
+        dz: &mut zstd::bulk::Decompressor,
+    ) -> Result<Vec<u8>> {
+        let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
+        let sealed =
+            self.storage()
+                .get_range(&pack_name(&pack), loc.offset as u64, loc.length as u64)?;
+        self.open_blob(id, &sealed, loc.raw_length, dz, None)
+    }
+
+    fn read_group(
+        &self,
+        index: &Index,
+        g: &ReadGroup,
+        dz: &mut zstd::bulk::Decompressor,
+    ) -> Result<Vec<u8>> {
         let name = pack_name(&g.pack);
         let bytes = self.storage().get_range(&name, g.offset, g.length)?;
         let mut out = Vec::with_capacity(g.blobs.iter().map(|b| b.3 as usize).sum());
         for (id, off, len, raw) in &g.blobs {
             let sealed = &bytes[*off as usize..(*off + *len) as usize];
-            out.extend_from_slice(&self.open_blob(id, sealed, *raw, dz)?);
+            out.extend_from_slice(&self.open_blob(id, sealed, *raw, dz, Some(index))?);
         }
         Ok(out)
     }
@@ -138,7 +161,7 @@ impl Repository {
                             return;
                         }
                         let r = crate::interrupt::check()
-                            .and_then(|_| self.read_group(&groups[i], &mut dz))
+                            .and_then(|_| self.read_group(index, &groups[i], &mut dz))
                             .and_then(|data| {
                                 file.write_all_at(&data, offsets[i])
                                     .map(|_| data.len())
@@ -181,7 +204,7 @@ impl Repository {
                 s.spawn(move || {
                     let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
                     for (seq, g) in rx {
-                        if tx.send((seq, self.read_group(g, &mut dz))).is_err() {
+                        if tx.send((seq, self.read_group(index, g, &mut dz))).is_err() {
                             return;
                         }
                     }

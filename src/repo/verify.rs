@@ -94,7 +94,9 @@ impl Repository {
                         let mut first = None;
                         for b in entries {
                             let sealed = &data[b.offset as usize..(b.offset + b.length) as usize];
-                            if let Err(e) = self.open_blob(&b.id, sealed, b.raw_length, &mut dz) {
+                            if let Err(e) =
+                                self.open_blob(&b.id, sealed, b.raw_length, &mut dz, Some(&index))
+                            {
                                 damaged += 1;
                                 first.get_or_insert(e.message);
                                 bad_chunks.lock().unwrap().insert(b.id);

@@ -10,6 +10,7 @@
 //! writes the index and then the restore point.
 
 use super::Repository;
+use super::delta;
 use super::ids::{ChunkId, PackId, PointId};
 use super::index::{Index, IndexFile, IndexedPack};
 use super::pack::BlobEntry;
@@ -17,7 +18,7 @@ use super::pack::PackBuilder;
 use super::point::{PointStats, RestorePoint, StreamEntry};
 use crate::error::{Error, Kind, Result};
 use crossbeam_channel::{Receiver, Sender, bounded};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -27,16 +28,26 @@ use std::time::Instant;
 /// Blob type byte, first byte of every blob's plaintext.
 pub const BLOB_RAW: u8 = 0;
 pub const BLOB_ZSTD: u8 = 1;
+/// Followed by the base chunk id (32 bytes) and a zstd frame using the
+/// base's plaintext as prefix (see `delta.rs`).
+pub const BLOB_DELTA: u8 = 2;
+
+/// Where each chunk of the previous restore point's streams starts: new
+/// chunks are delta-encoded against the old chunk at the same offset.
+type ParentLayout = HashMap<String, Arc<Vec<(u64, ChunkId)>>>;
 
 struct Job {
     id: ChunkId,
     data: Vec<u8>,
+    /// The previous point's chunk at this place, a candidate delta base.
+    near: Option<ChunkId>,
 }
 
 struct Sealed {
     id: ChunkId,
     blob: Vec<u8>,
     raw_len: usize,
+    base: Option<ChunkId>,
 }
 
 #[derive(Default)]
@@ -56,6 +67,7 @@ struct Shared {
     failed: Mutex<Option<Error>>,
     counters: Counters,
     streams: Mutex<Vec<StreamEntry>>,
+    parent: ParentLayout,
 }
 
 impl Shared {
@@ -87,8 +99,34 @@ pub struct BackupWriter {
 }
 
 impl BackupWriter {
-    pub fn new(repo: Arc<Repository>, compression_level: i32) -> Result<Self> {
+    /// `parent`: the database's previous restore point, if any; changed
+    /// chunks are stored as deltas against its chunks.
+    pub fn new(
+        repo: Arc<Repository>,
+        compression_level: i32,
+        parent: Option<&RestorePoint>,
+    ) -> Result<Self> {
         let known = repo.load_index()?;
+        let parent: ParentLayout = parent
+            .map(|p| {
+                p.streams
+                    .iter()
+                    .map(|s| {
+                        let mut off = 0u64;
+                        let layout = s
+                            .chunks
+                            .iter()
+                            .map(|(id, len)| {
+                                let at = off;
+                                off += *len as u64;
+                                (at, *id)
+                            })
+                            .collect();
+                        (s.name.clone(), Arc::new(layout))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (job_tx, job_rx) = bounded::<Job>(workers * 4);
         let (sealed_tx, sealed_rx) = bounded::<Sealed>(workers * 4);
@@ -101,6 +139,7 @@ impl BackupWriter {
             failed: Mutex::new(None),
             counters: Counters::default(),
             streams: Mutex::new(Vec::new()),
+            parent,
         });
         let packs = Arc::new(Mutex::new(Vec::new()));
         let mut threads = Vec::new();
@@ -139,6 +178,7 @@ impl BackupWriter {
         let chunker = self.shared.repo.chunker();
         let cap = chunker.max_size() * 4;
         Ok(StreamWriter {
+            parent: self.shared.parent.get(name).cloned(),
             shared: self.shared.clone(),
             jobs,
             chunker,
@@ -244,6 +284,7 @@ impl Drop for BackupWriter {
 
 /// Writes one stream; call [`StreamWriter::finish`] at the end.
 pub struct StreamWriter {
+    parent: Option<Arc<Vec<(u64, ChunkId)>>>,
     shared: Arc<Shared>,
     jobs: Sender<Job>,
     chunker: super::chunker::Chunker,
@@ -274,6 +315,7 @@ impl StreamWriter {
                 let job = Job {
                     id,
                     data: chunk.to_vec(),
+                    near: self.near(self.entry.size - n as u64 + n as u64 / 2),
                 };
                 if self.jobs.send(job).is_err() {
                     self.shared.check()?;
@@ -287,6 +329,13 @@ impl StreamWriter {
             self.start = 0;
         }
         Ok(())
+    }
+
+    /// The previous point's chunk covering stream offset `at`.
+    fn near(&self, at: u64) -> Option<ChunkId> {
+        let layout = self.parent.as_ref()?;
+        let i = layout.partition_point(|(start, _)| *start <= at);
+        i.checked_sub(1).map(|i| layout[i].1)
     }
 
     /// Cut the last chunk; the stream becomes part of the restore point at commit.
@@ -333,6 +382,7 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
         }
     };
     let sealer = sh.repo.sealer().clone();
+    let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
     // One buffer for the life of the worker: type byte, then the zstd frame.
     let mut plain =
         vec![0u8; 1 + zstd::zstd_safe::compress_bound(sh.repo.config().chunker.max_size)];
@@ -346,7 +396,7 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
         }
         let compressed = zc.compress_to_buffer(&job.data, &mut plain[1..]);
         // Incompressible data is stored as it is: smaller, and faster to restore.
-        let blob_plain: &[u8] = match compressed {
+        let mut blob_plain: &[u8] = match compressed {
             Ok(n) if n < job.data.len() => {
                 plain[0] = BLOB_ZSTD;
                 &plain[..1 + n]
@@ -358,11 +408,27 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
                 &plain[..]
             }
         };
+        let mut base = None;
+        let delta_blob;
+        if let Some(near) = job.near
+            && let Ok((base_id, base_data)) = sh.repo.read_delta_base(&sh.known, &near, &mut dz)
+            && let Some(frame) = delta::encode(&base_data, &job.data, level)
+            && frame.len() + 33 < blob_plain.len()
+        {
+            let mut d = Vec::with_capacity(33 + frame.len());
+            d.push(BLOB_DELTA);
+            d.extend_from_slice(&base_id.0);
+            d.extend_from_slice(&frame);
+            delta_blob = d;
+            blob_plain = &delta_blob;
+            base = Some(base_id);
+        }
         let blob = sealer.seal(blob_plain);
         let sealed = Sealed {
             id: job.id,
             blob,
             raw_len: job.data.len(),
+            base,
         };
         if tx.send(sealed).is_err() {
             return;
@@ -378,7 +444,7 @@ fn packer(rx: Receiver<Sealed>, tx: Sender<FinishedPack>, sh: &Shared) {
     let encrypted = repo.sealer().is_encrypted();
     let mut pack = PackBuilder::new(encrypted, target + target / 8);
     for s in rx {
-        pack.add(s.id, &s.blob, s.raw_len);
+        pack.add(s.id, &s.blob, s.raw_len, s.base);
         if pack.len() >= target {
             let full =
                 std::mem::replace(&mut pack, PackBuilder::new(encrypted, target + target / 8));

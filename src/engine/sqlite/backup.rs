@@ -120,15 +120,20 @@ pub(super) fn run(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "database".into());
-    let source = std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.clone())
-        .display()
-        .to_string();
+    let source = source_of(path);
     Ok(Exported {
         database,
         source,
         meta: serde_json::to_value(meta).expect("meta serialises"),
     })
+}
+
+/// The absolute path, as restore points record it.
+pub(super) fn source_of(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Copy the whole database in one step of the online backup API: one read

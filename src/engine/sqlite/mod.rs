@@ -82,6 +82,10 @@ impl crate::engine::Engine for Sqlite {
         "sqlite"
     }
 
+    fn source(&self) -> String {
+        backup::source_of(&self.path)
+    }
+
     fn backup(
         &self,
         writer: &crate::repo::writer::BackupWriter,
