@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod interrupt;
 pub mod pipeline;
+pub mod policy;
 pub mod progress;
 pub mod repo;
 pub mod storage;
