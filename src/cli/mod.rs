@@ -72,6 +72,8 @@ pub enum Command {
     Restore(commands::restore::RestoreArgs),
     /// Re-read every object of the repository; with --restore, test-restore every point.
     Verify(commands::verify::VerifyArgs),
+    /// The history of runs recorded in the repository.
+    Sessions(commands::sessions::SessionsArgs),
 }
 
 /// Run the command; the returned number is the process exit code.
@@ -83,5 +85,6 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Points(a) => commands::points::run(&cli.global, a, &out),
         Command::Restore(a) => commands::restore::run(&cli.global, a, &out),
         Command::Verify(a) => commands::verify::run(&cli.global, a, &out),
+        Command::Sessions(a) => commands::sessions::run(&cli.global, a, &out),
     }
 }

@@ -48,7 +48,20 @@ pub fn backup(
         };
         report.databases.push(item.timed(t0));
     }
-    report.finish(started)
+    record(repo, report.finish(started))
+}
+
+/// Store the session in the repository. A run whose history cannot be
+/// written (read-only storage, say) still succeeds, with a warning.
+pub fn record(repo: &Repository, mut report: SessionReport) -> SessionReport {
+    let value = serde_json::to_value(&report).expect("report serialises");
+    if let Err(e) = repo.write_session(&value) {
+        report.warnings.push(format!(
+            "could not record this session in the repository: {}",
+            e.message
+        ));
+    }
+    report
 }
 
 fn backup_one(
@@ -133,19 +146,20 @@ pub fn restore(
     let mut item = ItemReport::new(point.database.clone());
     item.restore_point = Some(id.to_hex());
     item.target = Some(target.to_string());
-    let item = match engine.restore(repo, &index, &point, opts, p.as_ref()) {
+    match engine.restore(repo, &index, &point, opts, p.as_ref()) {
         Ok(r) => {
             item.bytes_read = r.bytes_written;
-            item
+            report.databases.push(item.timed(t0));
+            Ok(record(repo, report.finish(started)))
         }
         Err(e) => {
             // A restore of one point that fails is the whole command failing:
-            // keep the error's own kind (and exit code).
-            return Err(e);
+            // keep the error's own kind (and exit code), after recording it.
+            report.databases.push(item.failed(&e).timed(t0));
+            record(repo, report.finish(started));
+            Err(e)
         }
-    };
-    report.databases.push(item.timed(t0));
-    Ok(report.finish(started))
+    }
 }
 
 /// Check every object; with `test_restore`, also restore every point into a
@@ -193,7 +207,7 @@ pub fn verify(
         }
         report.databases.push(item.timed(t0));
     }
-    Ok(report.finish(started))
+    Ok(record(repo, report.finish(started)))
 }
 
 fn test_restore_point(

@@ -28,6 +28,7 @@ pub enum ObjectKind {
     Pack = 3,
     Index = 4,
     Point = 5,
+    Session = 6,
 }
 
 impl ObjectKind {
@@ -38,6 +39,7 @@ impl ObjectKind {
             3 => ObjectKind::Pack,
             4 => ObjectKind::Index,
             5 => ObjectKind::Point,
+            6 => ObjectKind::Session,
             _ => return None,
         })
     }

@@ -78,6 +78,10 @@ id_type!(
     /// Random id of a key object.
     KeyId
 );
+id_type!(
+    /// Hash of a session record's stored bytes.
+    SessionId
+);
 
 #[cfg(test)]
 mod tests {

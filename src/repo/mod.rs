@@ -2,7 +2,7 @@
 //! dumb [`Storage`]. It knows nothing about databases.
 //!
 //! Layout (docs/FORMAT.md): `config`, `keys/<id>`, `packs/<xx>/<id>`,
-//! `index/<id>`, `points/<id>`.
+//! `index/<id>`, `points/<id>`, `sessions/<id>`.
 
 pub mod chunker;
 pub mod config;
@@ -15,6 +15,7 @@ pub mod keys;
 pub mod pack;
 pub mod point;
 pub mod reader;
+pub mod session;
 pub mod verify;
 pub mod writer;
 
