@@ -7,12 +7,14 @@
 //! policy's calendar day and "01:30" means 01:30 on its wall clock. Instants
 //! are [`jiff::Timestamp`]s in UTC.
 
+pub mod file;
 mod model;
 pub mod retention;
 pub mod schedule;
 #[cfg(test)]
 mod testing;
 
+pub use file::Policy;
 pub use model::{
     BackupKind, DifferentialSchedule, Frequency, FullSchedule, PointSummary, Retention, Schedule,
     TimeOfDay, Weekday,

@@ -1,0 +1,104 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Policy> {
+    Policy::parse(Path::new("p.toml"), text)
+}
+
+const MINIMAL: &str = r#"
+[repository]
+path = "/r"
+password-env = "PW"
+
+[[source]]
+name = "app"
+engine = "sqlite"
+databases = ["/srv/app.db"]
+
+[schedule]
+time-zone = "UTC"
+full = { frequency = "daily", at = "02:00" }
+
+[retention]
+daily = 7
+"#;
+
+#[test]
+fn every_example_policy_parses() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let p =
+                Policy::load(&path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+            assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1);
+}
+
+#[test]
+fn minimal_policy_has_defaults() {
+    let p = parse(MINIMAL).unwrap();
+    assert_eq!(p.spec.options.max_parallel, 1);
+    assert_eq!(
+        p.spec.sources[0].databases,
+        vec![PathBuf::from("/srv/app.db")]
+    );
+}
+
+#[test]
+fn errors_point_at_file_line_and_column() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[retention]\ndaily = 7",
+            "[retention]\ndaily = 7\nhourly = 3",
+            "p.toml:17:1: unknown field `hourly`",
+        ),
+        (
+            "engine = \"sqlite\"",
+            "engine = \"oracle\"",
+            "p.toml:8:1: unknown engine `oracle` in source `app`; allowed: sqlite",
+        ),
+        ("daily = 7", "daily = 0", "p.toml:15:1: "),
+        (
+            "frequency = \"daily\"",
+            "frequency = \"hourly\"",
+            "p.toml:13:",
+        ),
+        (
+            "password-env = \"PW\"",
+            "password-env = \"PW\"\nkey-file = \"/k\"",
+            "p.toml:2:1: [repository] names more than one",
+        ),
+        (
+            "databases = [\"/srv/app.db\"]",
+            "",
+            "p.toml:6:1: source `app` protects nothing",
+        ),
+    ];
+    for (from, to, want) in cases {
+        let text = MINIMAL.replacen(from, to, 1);
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.message.starts_with(want),
+            "{from} -> {to}: got {}",
+            err.message
+        );
+        assert_eq!(err.kind, crate::error::Kind::Usage);
+    }
+}
+
+#[test]
+fn inline_password_is_accepted_with_a_warning() {
+    let text = MINIMAL.replace("password-env = \"PW\"", "password = \"hunter2\"");
+    let p = parse(&text).unwrap();
+    assert_eq!(p.warnings.len(), 1);
+    assert!(
+        p.warnings[0].starts_with("p.toml:4:1: a password is written inline"),
+        "{}",
+        p.warnings[0]
+    );
+    assert!(!p.warnings[0].contains("hunter2"));
+}
