@@ -3,6 +3,12 @@ mod cli;
 use clap::Parser;
 
 fn main() {
+    // Die quietly on a closed pipe (`sqlvault points --json | head`), as
+    // command-line tools do, instead of panicking on the next print.
+    // SAFETY: setting a signal disposition to its default is always sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let parsed = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -5,6 +5,7 @@ use super::Repository;
 use super::format::ObjectKind;
 use super::ids::{ChunkId, PointId};
 use crate::error::{Error, Result};
+use crate::policy::BackupKind;
 use serde::{Deserialize, Serialize};
 
 pub const POINTS_DIR: &str = "points/";
@@ -45,6 +46,17 @@ pub struct RestorePoint {
     pub meta: serde_json::Value,
     pub streams: Vec<StreamEntry>,
     pub stats: PointStats,
+    /// Full, differential or log, as the policy scheduled it.
+    #[serde(default = "full")]
+    pub kind: BackupKind,
+    /// The point a differential or log backup is restored together with
+    /// (retention keeps it as long as this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<PointId>,
+}
+
+fn full() -> BackupKind {
+    BackupKind::Full
 }
 
 impl RestorePoint {
@@ -75,11 +87,15 @@ impl Repository {
     }
 
     /// Every restore point with its manifest, oldest first.
+    /// A damaged manifest is left out here rather than failing the caller:
+    /// one bad point must not block restores of the others or new backups
+    /// (`verify` names it; [`Self::points_lenient`] shows it).
     pub fn points(&self) -> Result<Vec<(PointId, RestorePoint)>> {
-        let mut out = Vec::new();
-        for id in self.list_points()? {
-            out.push((id, self.read_point(&id)?));
-        }
+        let mut out: Vec<_> = self
+            .points_lenient()?
+            .into_iter()
+            .filter_map(|(id, p)| Some((id, p?)))
+            .collect();
         out.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at).then(a.0.cmp(&b.0)));
         Ok(out)
     }
@@ -103,16 +119,10 @@ impl Repository {
         spec: &str,
         database: Option<&str>,
     ) -> Result<(PointId, RestorePoint)> {
-        let points = self.points()?;
-        let mut matching: Vec<_> = points
-            .into_iter()
-            .filter(|(_, p)| database.is_none_or(|d| p.database == d))
-            .filter(|(id, _)| {
-                spec == "latest" || id.to_hex().starts_with(&spec.to_ascii_lowercase())
-            })
-            .collect();
         if spec == "latest" {
-            return matching.pop().ok_or_else(|| {
+            let mut points = self.points()?;
+            points.retain(|(_, p)| database.is_none_or(|d| p.database == d));
+            return points.pop().ok_or_else(|| {
                 Error::usage("the repository has no restore points yet")
                     .with_hint("run `sqlvault backup` first")
             });
@@ -124,8 +134,18 @@ impl Repository {
                 ),
             );
         }
+        // By id, damaged manifests count too: naming one says it is damaged.
+        let prefix = spec.to_ascii_lowercase();
+        let mut matching: Vec<PointId> = self
+            .list_points()?
+            .into_iter()
+            .filter(|id| id.to_hex().starts_with(&prefix))
+            .collect();
         match matching.len() {
-            1 => Ok(matching.pop().unwrap()),
+            1 => {
+                let id = matching.pop().unwrap();
+                Ok((id, self.read_point(&id)?))
+            }
             0 => Err(Error::usage(format!("no restore point matches `{spec}`"))
                 .with_hint("list them with `sqlvault points`")),
             n => Err(Error::usage(format!("`{spec}` matches {n} restore points"))

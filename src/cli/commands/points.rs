@@ -28,8 +28,14 @@ struct Row {
 
 pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
     let repo = repository::open(g, false, out.quiet)?;
-    let rows: Vec<Row> = repo
-        .points()?
+    let all = repo.points()?;
+    let unreadable = repo.list_points()?.len().saturating_sub(all.len());
+    if unreadable > 0 {
+        eprintln!(
+            "sqlvault: warning: {unreadable} restore point(s) could not be read; run `sqlvault verify` to see which"
+        );
+    }
+    let rows: Vec<Row> = all
         .into_iter()
         .filter(|(_, p)| a.database.as_deref().is_none_or(|d| p.database == d))
         .map(|(id, p)| Row {
