@@ -31,6 +31,8 @@ fn point() -> RestorePoint {
         meta: serde_json::Value::Null,
         streams: vec![],
         stats: Default::default(),
+        kind: sqlvault::policy::BackupKind::Full,
+        depends_on: None,
     }
 }
 

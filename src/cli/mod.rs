@@ -74,6 +74,12 @@ pub enum Command {
     Verify(commands::verify::VerifyArgs),
     /// The history of runs recorded in the repository.
     Sessions(commands::sessions::SessionsArgs),
+    /// Policy files: check one.
+    Policy(commands::policy::PolicyArgs),
+    /// Back up whatever a policy says is due now (safe to call from cron every few minutes).
+    Run(commands::run::RunArgs),
+    /// Apply a policy's retention and delete the data no remaining point needs.
+    Prune(commands::prune::PruneArgs),
 }
 
 /// Run the command; the returned number is the process exit code.
@@ -86,5 +92,8 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Restore(a) => commands::restore::run(&cli.global, a, &out),
         Command::Verify(a) => commands::verify::run(&cli.global, a, &out),
         Command::Sessions(a) => commands::sessions::run(&cli.global, a, &out),
+        Command::Policy(a) => commands::policy::run(&cli.global, a, &out),
+        Command::Run(a) => commands::run::run(&cli.global, a, &out),
+        Command::Prune(a) => commands::prune::run(&cli.global, a, &out),
     }
 }

@@ -51,7 +51,8 @@ impl Output {
                 }
             }
         }
-        if sqlvault::interrupt::is_set() {
+        // A signal that came after the work was done changes nothing.
+        if sqlvault::interrupt::is_set() && r.status != Status::Ok {
             return sqlvault::Kind::Interrupted.exit_code();
         }
         r.exit_code()
@@ -77,10 +78,11 @@ fn print_table(r: &SessionReport) {
     let time = |d: &ItemReport| format!("{:.2}s", d.duration_secs);
     let speed = |d: &ItemReport| format!("{:.1} MiB/s", d.throughput_mib_s);
     match r.command.as_str() {
-        "backup" => {
+        "backup" | "run" | "run --dry-run" => {
             b.push_record([
                 "database",
                 "status",
+                "kind",
                 "restore point",
                 "read",
                 "new",
@@ -88,11 +90,13 @@ fn print_table(r: &SessionReport) {
                 "dedupe",
                 "time",
                 "throughput",
+                "note",
             ]);
             for d in &r.databases {
                 b.push_record([
                     d.database.clone(),
                     status_word(d.status).into(),
+                    d.kind.map(|k| k.to_string()).unwrap_or_default(),
                     short(&d.restore_point),
                     HumanBytes(d.bytes_read).to_string(),
                     HumanBytes(d.bytes_new).to_string(),
@@ -100,6 +104,20 @@ fn print_table(r: &SessionReport) {
                     format!("{:.1}%", d.dedupe_ratio * 100.0),
                     time(d),
                     speed(d),
+                    d.note
+                        .clone()
+                        .or_else(|| d.error.clone())
+                        .unwrap_or_default(),
+                ]);
+            }
+        }
+        "prune" | "prune --dry-run" => {
+            b.push_record(["database", "restore point", "decision"]);
+            for d in &r.databases {
+                b.push_record([
+                    d.database.clone(),
+                    short(&d.restore_point),
+                    d.note.clone().unwrap_or_default(),
                 ]);
             }
         }
@@ -167,7 +185,10 @@ fn print_table(r: &SessionReport) {
         println!("error: {e}");
     }
     for w in &r.warnings {
-        println!("note: {w}");
+        println!("warning: {w}");
+    }
+    for n in &r.notes {
+        println!("{n}");
     }
 }
 

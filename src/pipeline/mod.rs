@@ -2,11 +2,15 @@
 //! report. One database failing does not stop the others; the report and
 //! the exit code say which failed.
 
+pub mod policy_repo;
+pub mod prune;
 pub mod report;
+pub mod run;
 
 use crate::engine::sqlite::Sqlite;
 use crate::engine::{Engine, RestoreOptions};
 use crate::error::{Error, Result};
+use crate::policy::BackupKind;
 use crate::progress::{NoProgress, Progress};
 use crate::repo::Repository;
 use crate::repo::point::RestorePoint;
@@ -42,7 +46,13 @@ pub fn backup(
         }
         let t0 = Instant::now();
         let p = progress.start("backup", label);
-        let item = match backup_one(repo, engine.as_ref(), compression_level, p.as_ref()) {
+        let item = match backup_one(
+            repo,
+            engine.as_ref(),
+            BackupKind::Full,
+            compression_level,
+            p.as_ref(),
+        ) {
             Ok((item, _)) => item,
             Err(e) => ItemReport::new(label.clone()).failed(&e),
         };
@@ -64,13 +74,35 @@ pub fn record(repo: &Repository, mut report: SessionReport) -> SessionReport {
     report
 }
 
-fn backup_one(
+/// The lock backups hold shared and prune holds exclusively.
+pub const REPOSITORY_LOCK: &str = "repository";
+
+/// Back up one database as a restore point of `kind`. A differential or log
+/// backup depends on the source's newest full point.
+pub(crate) fn backup_one(
     repo: &Arc<Repository>,
     engine: &dyn Engine,
+    kind: BackupKind,
     level: i32,
     progress: &dyn Progress,
 ) -> Result<(ItemReport, RestorePoint)> {
+    // Shared with other backups, exclusive of prune: prune must not delete
+    // a chunk this backup finds in the index and dedupes against.
+    let _guard = repo.storage().lock(REPOSITORY_LOCK, true)?;
     let parent = latest_point_of(repo, engine)?;
+    let depends_on = match kind {
+        BackupKind::Full => None,
+        _ => {
+            let source = engine.source();
+            repo.points()?
+                .into_iter()
+                .rev()
+                .find(|(_, p)| {
+                    p.kind == BackupKind::Full && p.engine == engine.name() && p.source == source
+                })
+                .map(|(id, _)| id)
+        }
+    };
     let writer = BackupWriter::new(repo.clone(), level, parent.as_ref())?;
     let exported = match engine.backup(&writer, progress) {
         Ok(x) => x,
@@ -88,12 +120,16 @@ fn backup_one(
         meta: exported.meta,
         streams: Vec::new(),
         stats: Default::default(),
+        kind,
+        depends_on,
     };
     let (id, stats, manifest_size) = writer.commit(point.clone())?;
     // (commit cleans nothing up on failure: a failed index or point write
     // leaves packs no index names, which verify notes and prune removes.)
     let mut item = ItemReport::new(exported.database);
     item.restore_point = Some(id.to_hex());
+    item.kind = Some(kind);
+    item.source = Some(point.source.clone());
     item.bytes_read = stats.bytes_read;
     item.bytes_new = stats.bytes_new;
     item.bytes_stored = stats.bytes_stored + manifest_size;

@@ -34,6 +34,15 @@ pub struct ItemReport {
     /// Where the restore went (restore only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Full, differential or log (backup only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::policy::BackupKind>,
+    /// Where the database is, as restore points record it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Something worth knowing ("newly protected", "not due").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ItemReport {
@@ -51,6 +60,9 @@ impl ItemReport {
             error: None,
             hint: None,
             target: None,
+            kind: None,
+            source: None,
+            note: None,
         }
     }
 
@@ -81,6 +93,9 @@ pub struct SessionReport {
     pub errors: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What the run did as a whole (prune: what was freed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl SessionReport {
@@ -95,6 +110,7 @@ impl SessionReport {
                 databases: Vec::new(),
                 errors: Vec::new(),
                 warnings: Vec::new(),
+                notes: Vec::new(),
             },
             Instant::now(),
         )

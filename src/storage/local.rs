@@ -139,4 +139,21 @@ impl Storage for LocalStorage {
     fn exists(&self, name: &str) -> Result<bool, StorageError> {
         Ok(self.path(name).exists())
     }
+
+    /// An advisory lock on `locks/<name>.lock` (flock): released by the
+    /// kernel when the process ends, so a killed run never leaves it held.
+    fn lock(&self, name: &str, shared: bool) -> Result<Box<dyn Send>, StorageError> {
+        let dir = self.root.join("locks");
+        let lock_name = format!("locks/{name}.lock");
+        fs::create_dir_all(&dir).map_err(|e| StorageError::from_io(&lock_name, e))?;
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{name}.lock")))
+            .map_err(|e| StorageError::from_io(&lock_name, e))?;
+        if shared { f.lock_shared() } else { f.lock() }
+            .map_err(|e| StorageError::from_io(&lock_name, e))?;
+        Ok(Box::new(f))
+    }
 }

@@ -105,6 +105,14 @@ pub trait Storage: Send + Sync + fmt::Debug {
 
     fn delete(&self, name: &str) -> Result<(), StorageError>;
 
+    /// Hold a lock named `name` until the guard is dropped, waiting for
+    /// holders it conflicts with: shared holders exclude only an exclusive
+    /// one. Backends without locking (in-memory) hand out a guard that
+    /// excludes nothing.
+    fn lock(&self, _name: &str, _shared: bool) -> Result<Box<dyn Send>, StorageError> {
+        Ok(Box::new(()))
+    }
+
     fn exists(&self, name: &str) -> Result<bool, StorageError> {
         match self.get_range(name, 0, 0) {
             Ok(_) => Ok(true),

@@ -1,6 +1,9 @@
 pub mod backup;
 pub mod init;
 pub mod points;
+pub mod policy;
+pub mod prune;
 pub mod restore;
+pub mod run;
 pub mod sessions;
 pub mod verify;

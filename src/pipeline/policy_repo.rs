@@ -1,0 +1,58 @@
+//! Opening the repositories a policy names, with the key source it names.
+
+use crate::error::{Error, Kind, Result};
+use crate::policy::file::RepositorySpec;
+use crate::repo::{Repository, Secret};
+use crate::storage::{LocalStorage, Storage};
+use std::sync::Arc;
+
+/// The password or key a repository section names (never printed).
+pub fn secret(spec: &RepositorySpec) -> Result<Secret> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| {
+            Error::new(
+                Kind::Auth,
+                format!("cannot read key `{}`: {}", p.display(), e.kind()),
+            )
+            .with_hint("check key-file / password-file in the policy")
+        })
+    };
+    let bytes = if let Some(p) = &spec.key_file {
+        let mut b = read(p)?;
+        while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
+            b.pop();
+        }
+        b
+    } else if let Some(p) = &spec.password_file {
+        let b = read(p)?;
+        let line = b.split(|&c| c == b'\n').next().unwrap_or(&[]);
+        line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+    } else if let Some(var) = &spec.password_env {
+        std::env::var_os(var)
+            .ok_or_else(|| {
+                Error::new(
+                    Kind::Auth,
+                    format!("environment variable `{var}` (password-env) is not set"),
+                )
+                .with_hint("set it in the environment of the scheduled run")
+            })?
+            .into_encoded_bytes()
+    } else if let Some(p) = &spec.password {
+        p.as_bytes().to_vec()
+    } else {
+        return Err(Error::new(
+            Kind::Auth,
+            format!("the policy gives no key for `{}`", spec.path.display()),
+        )
+        .with_hint("add key-file, password-file or password-env to the repository section"));
+    };
+    if bytes.is_empty() {
+        return Err(Error::new(Kind::Auth, "the repository password is empty"));
+    }
+    Ok(Secret::new(bytes))
+}
+
+pub fn open(spec: &RepositorySpec) -> Result<Arc<Repository>> {
+    let storage: Arc<dyn Storage> = Arc::new(LocalStorage::new(&spec.path));
+    Ok(Arc::new(Repository::open(storage, || secret(spec))?))
+}

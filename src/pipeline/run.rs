@@ -1,0 +1,296 @@
+//! `run --policy`: back up whatever is due now. Safe to call every few
+//! minutes: a lock in the repository serialises overlapping runs, and what
+//! is due is decided after taking it, from the restore points already
+//! there, so the same due backup never runs twice.
+
+use super::report::{ItemReport, SessionReport, Status};
+use super::{ProgressFactory, backup_one, policy_repo, record};
+use crate::engine::Engine;
+use crate::engine::sqlite::Sqlite;
+use crate::error::{Error, Result};
+use crate::policy::file::SourceSpec;
+use crate::policy::{BackupKind, PointSummary, Policy};
+use crate::repo::Repository;
+use crate::repo::ids::PointId;
+use crate::repo::point::RestorePoint;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Failed attempts after which auto-protection stops retrying a database
+/// (it is still reported as failed on every run until fixed).
+pub const MAX_ATTEMPTS: usize = 3;
+
+/// One database a policy protects.
+#[derive(Debug, Clone)]
+pub struct Protected {
+    pub source: String,
+    pub path: PathBuf,
+}
+
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"SQLite format 3\0"
+}
+
+/// The databases of one source: the listed ones, and with auto-protection
+/// every SQLite file in its directory (new ones included), minus exclusions.
+pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let mut paths: Vec<PathBuf> = s.databases.clone();
+    if let Some(dir) = &s.directory {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::database(format!(
+                "cannot list `{}` (source `{}`): {}",
+                dir.display(),
+                s.name,
+                e.kind()
+            ))
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && is_sqlite_file(p))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    paths.retain(|p| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        !s.exclude.contains(&name)
+    });
+    paths.dedup();
+    Ok(paths
+        .into_iter()
+        .map(|path| Protected {
+            source: s.name.clone(),
+            path,
+        })
+        .collect())
+}
+
+/// The points of one database as the policy sees them.
+pub fn summaries(points: &[(PointId, RestorePoint)], source: &str) -> Vec<PointSummary> {
+    points
+        .iter()
+        .filter(|(_, p)| p.source == source)
+        .filter_map(|(id, p)| {
+            Some(PointSummary {
+                id: id.to_hex(),
+                database: p.database.clone(),
+                kind: p.kind,
+                created_at: p.created_at.parse().ok()?,
+                depends_on: p.depends_on.map(|d| d.to_hex()),
+            })
+        })
+        .collect()
+}
+
+/// Consecutive failed attempts at a source in the recorded runs, newest first.
+fn failed_attempts(history: &[serde_json::Value], source: &str) -> usize {
+    let mut n = 0;
+    for session in history.iter().rev() {
+        let Some(items) = session.get("databases").and_then(|d| d.as_array()) else {
+            continue;
+        };
+        match items
+            .iter()
+            .find(|i| i.get("source").and_then(|s| s.as_str()) == Some(source))
+        {
+            Some(i) if i.get("status").and_then(|s| s.as_str()) == Some("ok") => return n,
+            Some(_) => n += 1,
+            None => {}
+        }
+    }
+    n
+}
+
+fn engine_for(p: &Protected) -> Box<dyn Engine> {
+    Box::new(Sqlite::new(&p.path))
+}
+
+/// What a run decided for each database, before doing it.
+struct Plan {
+    protected: Protected,
+    engine: Box<dyn Engine>,
+    kind: BackupKind,
+    new: bool,
+}
+
+pub fn run(
+    policy: &Policy,
+    now: jiff::Timestamp,
+    dry_run: bool,
+    progress: &(dyn ProgressFactory + Sync),
+) -> Result<SessionReport> {
+    let spec = &policy.spec;
+    let repo = policy_repo::open(&spec.repository)?;
+    let command = if dry_run { "run --dry-run" } else { "run" };
+    let (mut report, started) = SessionReport::new(command, repo.location());
+    report.warnings.extend(policy.warnings.iter().cloned());
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(repo.storage().lock("run", false)?)
+    };
+    let points = repo.points()?;
+    let history: Vec<serde_json::Value> = repo.sessions()?.into_iter().map(|(_, v)| v).collect();
+    let mut plans = Vec::new();
+    for s in &spec.sources {
+        let dbs = match databases_of(s) {
+            Ok(d) => d,
+            Err(e) => {
+                // An unreachable source fails alone; the others still run.
+                let mut item = ItemReport::new(s.name.clone()).failed(&e);
+                item.source = s.directory.as_ref().map(|d| d.display().to_string());
+                report.databases.push(item);
+                continue;
+            }
+        };
+        for p in dbs {
+            let engine = engine_for(&p);
+            let source = engine.source();
+            let mine = summaries(&points, &source);
+            let due = crate::policy::due(&spec.schedule, &mine, now).map_err(Error::usage)?;
+            let Some(due) = due else { continue };
+            let attempts = failed_attempts(&history, &source);
+            if attempts >= MAX_ATTEMPTS {
+                let mut item = ItemReport::new(p.path.display().to_string());
+                item.status = Status::Failed;
+                item.source = Some(source);
+                item.error = Some(format!("not retried after {attempts} failed attempts"));
+                item.hint = Some(
+                    "fix the cause, then run `sqlvault backup --policy <file> --database <name>`"
+                        .into(),
+                );
+                report.databases.push(item);
+                continue;
+            }
+            plans.push(Plan {
+                new: mine.is_empty(),
+                protected: p,
+                engine,
+                kind: due.kind,
+            });
+        }
+    }
+    if let Some(max) = spec.options.max_per_run {
+        plans.truncate(max);
+    }
+    if dry_run {
+        for plan in &plans {
+            let mut item = ItemReport::new(plan.protected.path.display().to_string());
+            item.kind = Some(plan.kind);
+            item.source = Some(plan.engine.source());
+            item.note = Some(format!(
+                "would back up ({}){}",
+                plan.kind,
+                if plan.new { ", newly protected" } else { "" }
+            ));
+            report.databases.push(item);
+        }
+        return Ok(report.finish(started));
+    }
+    let items = execute(&repo, policy, plans, progress);
+    report.databases.extend(items);
+    Ok(record(&repo, report.finish(started)))
+}
+
+/// Run the planned backups, `max-parallel` at a time.
+fn execute(
+    repo: &Arc<Repository>,
+    policy: &Policy,
+    plans: Vec<Plan>,
+    progress: &(dyn ProgressFactory + Sync),
+) -> Vec<ItemReport> {
+    let opts = &policy.spec.options;
+    let level = opts.compression.unwrap_or(repo.config().compression_level);
+    // Reversed so that popping takes them in the policy's order.
+    let queue = Mutex::new(plans.into_iter().enumerate().rev().collect::<Vec<_>>());
+    let done = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..opts.max_parallel {
+            s.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some((n, plan)) = next else { break };
+                    if crate::interrupt::is_set() {
+                        break;
+                    }
+                    let t0 = Instant::now();
+                    let label = plan.protected.path.display().to_string();
+                    let p = progress.start("backup", &label);
+                    let mut item = match backup_one(
+                        repo,
+                        plan.engine.as_ref(),
+                        plan.kind,
+                        level,
+                        p.as_ref(),
+                    ) {
+                        Ok((item, _)) => {
+                            let mut item = item;
+                            if let Some(copy) = &opts.copy
+                                && copy.kinds.contains(&plan.kind)
+                                && let Err(e) = copy_point(repo, &item, &plan.protected, &copy.path)
+                            {
+                                item.note = Some(format!("copy failed: {}", e.message));
+                            }
+                            item
+                        }
+                        Err(e) => {
+                            let mut item = ItemReport::new(label).failed(&e);
+                            item.source = Some(plan.engine.source());
+                            item.kind = Some(plan.kind);
+                            item
+                        }
+                    };
+                    if plan.new && item.status == Status::Ok {
+                        item.note = Some(item.note.take().map_or("newly protected".into(), |n| {
+                            format!("newly protected; {n}")
+                        }));
+                    }
+                    done.lock().unwrap().push((n, item.timed(t0)));
+                }
+            });
+        }
+    });
+    let mut items = done.into_inner().unwrap();
+    items.sort_by_key(|(n, _)| *n);
+    items.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The optional plain copy: the restored database file in
+/// `{path}/{source}/{database}/{database}-{time}.db`.
+fn copy_point(repo: &Repository, item: &ItemReport, p: &Protected, root: &Path) -> Result<()> {
+    let id: PointId = item
+        .restore_point
+        .as_deref()
+        .and_then(|h| h.parse().ok())
+        .ok_or_else(|| Error::repository("backup reported no restore point"))?;
+    let point = &repo.read_point(&id)?;
+    let dir = root.join(&p.source).join(&point.database);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::database(format!("cannot create `{}`: {}", dir.display(), e.kind())))?;
+    let stamp: String = point
+        .created_at
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(15)
+        .collect();
+    let target = dir.join(format!("{}-{stamp}.db", point.database));
+    let index = repo.load_index()?;
+    let engine = super::engine_for_point(point, &target.to_string_lossy())?;
+    engine.restore(
+        repo,
+        &index,
+        point,
+        &Default::default(),
+        &crate::progress::NoProgress,
+    )?;
+    Ok(())
+}
