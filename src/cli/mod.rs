@@ -2,6 +2,7 @@
 //! call the core, print the report.
 
 mod commands;
+mod generated;
 mod output;
 mod progress;
 mod repository;
@@ -30,13 +31,20 @@ pub struct Cli {
 pub struct Global {
     /// Repository location (a directory). Without it, the default repository
     /// in the user's data directory is used, created on first backup.
-    #[arg(long, global = true, env = "SQLVAULT_REPOSITORY", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "SQLVAULT_REPOSITORY",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub repo: Option<PathBuf>,
     /// Read the repository password from the first line of this file.
     #[arg(
         long,
         global = true,
         env = "SQLVAULT_PASSWORD_FILE",
+        hide_env_values = true,
         value_name = "FILE"
     )]
     pub password_file: Option<PathBuf>,
@@ -45,6 +53,7 @@ pub struct Global {
         long,
         global = true,
         env = "SQLVAULT_KEY_FILE",
+        hide_env_values = true,
         value_name = "FILE",
         conflicts_with = "password_file"
     )]

@@ -1,0 +1,150 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sqlvault_global_optspecs
+    string join \n repo= password-file= key-file= json q/quiet no-progress h/help V/version
+end
+
+function __fish_sqlvault_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sqlvault_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sqlvault_using_subcommand
+    set -l cmd (__fish_sqlvault_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -s V -l version -d 'Print version'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "init" -d 'Create a new repository'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "backup" -d 'Back up databases; each becomes a restore point'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "points" -d 'List restore points'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "restore" -d 'Restore a restore point into a new database'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "sessions" -d 'The history of runs recorded in the repository'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "policy" -d 'Policy files: check one'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l compression -d 'zstd level for data written to this repository (1-22)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l no-encryption -d 'Store data unencrypted (anyone with access to the storage can read it)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l compression -d 'zstd level for this backup (default: the repository\'s)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging -d 'How to get a consistent view of a live SQLite database' -r -f -a "auto\t'`direct` for WAL databases, `copy` for rollback-journal ones'
+direct\t'Read pages from the live database in one read transaction'
+copy\t'Copy the database with the online backup API into a staging file first, then read that; the staging file is removed afterwards'"
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-dir -d 'Directory for staging copies (default: the system temp directory)' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l busy-timeout -d 'Seconds to wait for a database locked by a writer' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l database -d 'Only restore points of this database' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l to -d 'Where to restore: the path of the database file to create' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l database -d 'With `latest`: the latest point of this database' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l check -d 'How to check the restored database before it is put in place' -r -f -a "full\t'The engine\'s full consistency check (SQLite `PRAGMA integrity_check`)'
+quick\t'A faster structural check (SQLite `PRAGMA quick_check`: no index-to-table cross-check)'
+none\t'No check beyond the per-chunk checksums every restore verifies'"
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l force -d 'Replace the target if it exists'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l restore -d 'Also restore every restore point into a temporary directory and check it'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l last -d 'Show only the newest N sessions' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate a policy file and print its plan in words'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a policy file and print its plan in words'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l policy -d 'The policy file (TOML)' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l dry-run -d 'Show what is due without backing anything up'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l policy -d 'The policy file (TOML) whose retention to apply' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l dry-run -d 'Show what would be deleted, and why each kept point is kept'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "init" -d 'Create a new repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "points" -d 'List restore points'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "restore" -d 'Restore a restore point into a new database'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "sessions" -d 'The history of runs recorded in the repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "policy" -d 'Policy files: check one'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Validate a policy file and print its plan in words'
