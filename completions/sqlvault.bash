@@ -16,6 +16,9 @@ _sqlvault() {
             ",$1")
                 cmd="sqlvault"
                 ;;
+            sqlvault,archive)
+                cmd="sqlvault__subcmd__archive"
+                ;;
             sqlvault,backup)
                 cmd="sqlvault__subcmd__backup"
                 ;;
@@ -45,6 +48,9 @@ _sqlvault() {
                 ;;
             sqlvault,verify)
                 cmd="sqlvault__subcmd__verify"
+                ;;
+            sqlvault__subcmd__help,archive)
+                cmd="sqlvault__subcmd__help__subcmd__archive"
                 ;;
             sqlvault__subcmd__help,backup)
                 cmd="sqlvault__subcmd__help__subcmd__backup"
@@ -98,12 +104,42 @@ _sqlvault() {
 
     case "${cmd}" in
         sqlvault)
-            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup points restore verify sessions policy run prune help"
+            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup points restore verify sessions policy run prune archive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__archive)
+            opts="-q -h --policy --dry-run --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -166,8 +202,22 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help)
-            opts="init backup points restore verify sessions policy run prune help"
+            opts="init backup points restore verify sessions policy run prune archive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__archive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

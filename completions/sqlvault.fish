@@ -41,6 +41,7 @@ complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "sessions" -d 'The
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "policy" -d 'Policy files: check one'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l compression -d 'zstd level for data written to this repository (1-22)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
@@ -137,14 +138,24 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l json -d 'Pri
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -s h -l help -d 'Print help'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "init" -d 'Create a new repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "points" -d 'List restore points'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "restore" -d 'Restore a restore point into a new database'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "sessions" -d 'The history of runs recorded in the repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "policy" -d 'Policy files: check one'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l policy -d 'The policy file (TOML) naming the archive repository' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l dry-run -d 'Show which restore points would move'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "init" -d 'Create a new repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "points" -d 'List restore points'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "restore" -d 'Restore a restore point into a new database'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "sessions" -d 'The history of runs recorded in the repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "policy" -d 'Policy files: check one'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Validate a policy file and print its plan in words'

@@ -89,6 +89,8 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Apply a policy's retention and delete the data no remaining point needs.
     Prune(commands::prune::PruneArgs),
+    /// Move restore points older than the policy's archive age to the archive repository.
+    Archive(commands::archive::ArchiveArgs),
 }
 
 /// Run the command; the returned number is the process exit code.
@@ -104,5 +106,6 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Policy(a) => commands::policy::run(&cli.global, a, &out),
         Command::Run(a) => commands::run::run(&cli.global, a, &out),
         Command::Prune(a) => commands::prune::run(&cli.global, a, &out),
+        Command::Archive(a) => commands::archive::run(&cli.global, a, &out),
     }
 }

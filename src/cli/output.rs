@@ -111,8 +111,8 @@ fn print_table(r: &SessionReport) {
                 ]);
             }
         }
-        "prune" | "prune --dry-run" => {
-            b.push_record(["database", "restore point", "decision"]);
+        "prune" | "prune --dry-run" | "archive" | "archive --dry-run" => {
+            b.push_record(["database", "restore point", "outcome"]);
             for d in &r.databases {
                 b.push_record([
                     d.database.clone(),

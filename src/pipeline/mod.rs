@@ -2,6 +2,7 @@
 //! report. One database failing does not stop the others; the report and
 //! the exit code say which failed.
 
+pub mod archive;
 pub mod policy_repo;
 pub mod prune;
 pub mod report;
