@@ -137,6 +137,8 @@ pub struct Policy {
 }
 
 const ENGINES: &[&str] = &["sqlite"];
+/// Engines with log backups (none yet).
+const LOG_ENGINES: &[&str] = &[];
 
 /// `file:line:column` of a byte offset.
 fn position(file: &Path, text: &str, offset: usize) -> String {
@@ -242,6 +244,18 @@ impl Policy {
                     ),
                 ));
             }
+        }
+        // Validated now, used once an engine has log backups.
+        if spec.schedule.log_every_minutes.is_some()
+            && spec
+                .sources
+                .iter()
+                .any(|s| !LOG_ENGINES.contains(&s.engine.as_str()))
+        {
+            return Err(bad(
+                "log-every-minutes",
+                "log backups need an engine that has them; sqlite has none (remove log-every-minutes)".into(),
+            ));
         }
         if let Some(l) = spec.options.compression
             && !(1..=22).contains(&l)

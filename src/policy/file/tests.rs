@@ -77,6 +77,11 @@ fn errors_point_at_file_line_and_column() {
             "",
             "p.toml:6:1: source `app` protects nothing",
         ),
+        (
+            "at = \"02:00\" }",
+            "at = \"02:00\" }\nlog-every-minutes = 15",
+            "p.toml:14:1: log backups need an engine",
+        ),
     ];
     for (from, to, want) in cases {
         let text = MINIMAL.replacen(from, to, 1);
