@@ -394,26 +394,39 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
         if plain.len() < need {
             plain.resize(need, 0);
         }
-        let compressed = zc.compress_to_buffer(&job.data, &mut plain[1..]);
-        // Incompressible data is stored as it is: smaller, and faster to restore.
-        let mut blob_plain: &[u8] = match compressed {
-            Ok(n) if n < job.data.len() => {
-                plain[0] = BLOB_ZSTD;
-                &plain[..1 + n]
-            }
-            _ => {
-                plain[0] = BLOB_RAW;
-                plain.truncate(1);
-                plain.extend_from_slice(&job.data);
-                &plain[..]
-            }
-        };
+        // A changed chunk is first tried as a delta against the previous
+        // point's chunk at the same place; when that is small (the usual case
+        // for pages changed in a few rows) plain compression is skipped.
+        let delta = job
+            .near
+            .and_then(|near| sh.repo.read_delta_base(&sh.known, &near, &mut dz).ok())
+            .and_then(|(base_id, base_data)| {
+                delta::encode(&base_data, &job.data, level).map(|frame| (base_id, frame))
+            });
+        let small = delta
+            .as_ref()
+            .is_some_and(|(_, frame)| frame.len() * 8 < job.data.len());
+        let mut blob_plain: &[u8] = &[];
+        if !small {
+            let compressed = zc.compress_to_buffer(&job.data, &mut plain[1..]);
+            // Incompressible data is stored as it is: smaller, and faster to restore.
+            blob_plain = match compressed {
+                Ok(n) if n < job.data.len() => {
+                    plain[0] = BLOB_ZSTD;
+                    &plain[..1 + n]
+                }
+                _ => {
+                    plain[0] = BLOB_RAW;
+                    plain.truncate(1);
+                    plain.extend_from_slice(&job.data);
+                    &plain[..]
+                }
+            };
+        }
         let mut base = None;
         let delta_blob;
-        if let Some(near) = job.near
-            && let Ok((base_id, base_data)) = sh.repo.read_delta_base(&sh.known, &near, &mut dz)
-            && let Some(frame) = delta::encode(&base_data, &job.data, level)
-            && frame.len() + 33 < blob_plain.len()
+        if let Some((base_id, frame)) = delta
+            && (small || frame.len() + 33 < blob_plain.len())
         {
             let mut d = Vec::with_capacity(33 + frame.len());
             d.push(BLOB_DELTA);
