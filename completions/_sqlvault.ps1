@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a new repository')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL server and whether they are protected')
             [CompletionResult]::new('points', 'points', [CompletionResultType]::ParameterValue, 'List restore points')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-read every object of the repository; with --restore, test-restore every point')
@@ -60,6 +61,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;backup' {
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections copying tables')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections copying tables')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'PostgreSQL: these databases of the server, comma-separated')
             [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'zstd level for this backup (default: the repository''s)')
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'How to get a consistent view of a live SQLite database')
             [CompletionResult]::new('--staging-dir', '--staging-dir', [CompletionResultType]::ParameterName, 'Directory for staging copies (default: the system temp directory)')
@@ -67,12 +71,26 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'PostgreSQL: every database of the server (not templates)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'sqlvault;discover' {
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--include-templates', '--include-templates', [CompletionResultType]::ParameterName, 'Also list template databases')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'sqlvault;points' {
@@ -89,13 +107,17 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;restore' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to restore: the path of the database file to create')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to restore: the path of the database file to create, or a postgres:// URL naming the database to create')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'With `latest`: the latest point of this database')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections loading tables and building indexes')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections loading tables and building indexes')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'PostgreSQL: restore only this table (`schema.name`) into an existing database')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'How to check the restored database before it is put in place')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the target if it exists')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'PostgreSQL: replace the target database even if it is not empty')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
@@ -212,6 +234,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         'sqlvault;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a new repository')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL server and whether they are protected')
             [CompletionResult]::new('points', 'points', [CompletionResultType]::ParameterValue, 'List restore points')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-read every object of the repository; with --restore, test-restore every point')
@@ -227,6 +250,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;help;backup' {
+            break
+        }
+        'sqlvault;help;discover' {
             break
         }
         'sqlvault;help;points' {

@@ -22,6 +22,9 @@ _sqlvault() {
             sqlvault,backup)
                 cmd="sqlvault__subcmd__backup"
                 ;;
+            sqlvault,discover)
+                cmd="sqlvault__subcmd__discover"
+                ;;
             sqlvault,help)
                 cmd="sqlvault__subcmd__help"
                 ;;
@@ -54,6 +57,9 @@ _sqlvault() {
                 ;;
             sqlvault__subcmd__help,backup)
                 cmd="sqlvault__subcmd__help__subcmd__backup"
+                ;;
+            sqlvault__subcmd__help,discover)
+                cmd="sqlvault__subcmd__help__subcmd__discover"
                 ;;
             sqlvault__subcmd__help,help)
                 cmd="sqlvault__subcmd__help__subcmd__help"
@@ -104,7 +110,7 @@ _sqlvault() {
 
     case "${cmd}" in
         sqlvault)
-            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup points restore verify sessions policy run prune archive help"
+            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points restore verify sessions policy run prune archive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,12 +166,24 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__backup)
-            opts="-q -h --compression --staging --staging-dir --busy-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --jobs --all --database --compression --staging --staging-dir --busy-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --compression)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -201,8 +219,34 @@ _sqlvault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlvault__subcmd__discover)
+            opts="-q -h --include-templates --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlvault__subcmd__help)
-            opts="init backup points restore verify sessions policy run prune archive help"
+            opts="init backup discover points restore verify sessions policy run prune archive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +274,20 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -568,7 +626,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__restore)
-            opts="-q -h --to --database --force --check --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --to --database --force --clean --jobs --table --check --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +637,18 @@ _sqlvault() {
                     return 0
                     ;;
                 --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ complete -c sqlvault -n "__fish_sqlvault_needs_command" -s h -l help -d 'Print h
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -s V -l version -d 'Print version'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "init" -d 'Create a new repository'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "backup" -d 'Back up databases; each becomes a restore point'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "discover" -d 'List the databases of a PostgreSQL server and whether they are protected'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "points" -d 'List restore points'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "restore" -d 'Restore a restore point into a new database'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
@@ -52,6 +53,8 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l json -d 'Prin
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -s h -l help -d 'Print help'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s j -l jobs -d 'PostgreSQL: parallel connections copying tables' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l database -d 'PostgreSQL: these databases of the server, comma-separated' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l compression -d 'zstd level for this backup (default: the repository\'s)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging -d 'How to get a consistent view of a live SQLite database' -r -f -a "auto\t'`direct` for WAL databases, `copy` for rollback-journal ones'
 direct\t'Read pages from the live database in one read transaction'
@@ -61,10 +64,19 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l busy-timeou
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l all -d 'PostgreSQL: every database of the server (not templates)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l json -d 'Print the session report as JSON on stdout'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l include-templates -d 'Also list template databases'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l database -d 'Only restore points of this database' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l password-file -d 'Read the repository password from the first line of this file' -r -F
@@ -73,8 +85,10 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l json -d 'Pr
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -s h -l help -d 'Print help'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l to -d 'Where to restore: the path of the database file to create' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l to -d 'Where to restore: the path of the database file to create, or a postgres:// URL naming the database to create' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l database -d 'With `latest`: the latest point of this database' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s j -l jobs -d 'PostgreSQL: parallel connections loading tables and building indexes' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l table -d 'PostgreSQL: restore only this table (`schema.name`) into an existing database' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l check -d 'How to check the restored database before it is put in place' -r -f -a "full\t'The engine\'s full consistency check (SQLite `PRAGMA integrity_check`)'
 quick\t'A faster structural check (SQLite `PRAGMA quick_check`: no index-to-table cross-check)'
 none\t'No check beyond the per-chunk checksums every restore verifies'"
@@ -82,6 +96,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'R
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l force -d 'Replace the target if it exists'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l clean -d 'PostgreSQL: replace the target database even if it is not empty'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l json -d 'Print the session report as JSON on stdout'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l no-progress -d 'No progress bars, even on a terminal'
@@ -147,15 +162,16 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l json -d 'P
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -s h -l help -d 'Print help'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "init" -d 'Create a new repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "points" -d 'List restore points'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "restore" -d 'Restore a restore point into a new database'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "sessions" -d 'The history of runs recorded in the repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "policy" -d 'Policy files: check one'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup points restore verify sessions policy run prune archive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "init" -d 'Create a new repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "discover" -d 'List the databases of a PostgreSQL server and whether they are protected'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "points" -d 'List restore points'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "restore" -d 'Restore a restore point into a new database'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "sessions" -d 'The history of runs recorded in the repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "policy" -d 'Policy files: check one'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Validate a policy file and print its plan in words'

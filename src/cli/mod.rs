@@ -75,6 +75,8 @@ pub enum Command {
     Init(commands::init::InitArgs),
     /// Back up databases; each becomes a restore point.
     Backup(commands::backup::BackupArgs),
+    /// List the databases of a PostgreSQL server and whether they are protected.
+    Discover(commands::discover::DiscoverArgs),
     /// List restore points.
     Points(commands::points::PointsArgs),
     /// Restore a restore point into a new database.
@@ -99,6 +101,7 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
     match &cli.command {
         Command::Init(a) => commands::init::run(&cli.global, a, &out),
         Command::Backup(a) => commands::backup::run(&cli.global, a, &out),
+        Command::Discover(a) => commands::discover::run(&cli.global, a, &out),
         Command::Points(a) => commands::points::run(&cli.global, a, &out),
         Command::Restore(a) => commands::restore::run(&cli.global, a, &out),
         Command::Verify(a) => commands::verify::run(&cli.global, a, &out),

@@ -2,6 +2,7 @@
 //! database, exports it as named streams, and consumes the same streams to
 //! restore. Engines know nothing about chunks, packs or storage.
 
+pub mod postgres;
 pub mod sqlite;
 
 use crate::error::Result;
@@ -27,6 +28,12 @@ pub struct RestoreOptions {
     /// Replace an existing target.
     pub force: bool,
     pub check: CheckLevel,
+    /// Parallel connections (PostgreSQL); 0 for the engine's default.
+    pub jobs: usize,
+    /// Replace a non-empty target database (PostgreSQL).
+    pub clean: bool,
+    /// Restore only this table, `schema.name` (PostgreSQL).
+    pub table: Option<String>,
 }
 
 /// How thoroughly a restored database is checked before it is put in place.
@@ -73,15 +80,20 @@ pub trait Engine: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     SqliteFile(PathBuf),
+    /// A `postgres://` or `postgresql://` URL, as typed (it may hold a password).
+    Postgres(String),
 }
 
 impl Location {
     pub fn parse(s: &str) -> Result<Location> {
+        if self::postgres::url::is_postgres_url(s) {
+            return Ok(Location::Postgres(s.to_string()));
+        }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(crate::error::Error::usage(format!(
                 "`{scheme}://` sources are not supported by this version"
             ))
-            .with_hint("give the path of a SQLite database file"));
+            .with_hint("give the path of a SQLite database file or a postgres:// URL"));
         }
         Ok(Location::SqliteFile(PathBuf::from(s)))
     }

@@ -158,6 +158,14 @@ fn latest_point_of(repo: &Repository, engine: &dyn Engine) -> Result<Option<Rest
 pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn Engine>> {
     match point.engine.as_str() {
         "sqlite" => Ok(Box::new(Sqlite::new(target))),
+        "postgres" if crate::engine::postgres::url::is_postgres_url(target) => Ok(Box::new(
+            crate::engine::postgres::Postgres::from_url(target)?,
+        )),
+        "postgres" => Err(Error::usage(format!(
+            "restore point of `{}` is a PostgreSQL database; restore it to a postgres:// URL",
+            point.database
+        ))
+        .with_hint("give --to postgres://user@host/new_database")),
         other => Err(Error::repository(format!(
             "restore point was written by engine `{other}`, which this sqlvault does not know"
         ))
@@ -182,7 +190,8 @@ pub fn restore(
     let p = progress.start("restore", &point.database);
     let mut item = ItemReport::new(point.database.clone());
     item.restore_point = Some(id.to_hex());
-    item.target = Some(target.to_string());
+    // A target URL may hold a password; reports are shown and stored.
+    item.target = Some(crate::engine::postgres::redact(target));
     match engine.restore(repo, &index, &point, opts, p.as_ref()) {
         Ok(r) => {
             item.bytes_read = r.bytes_written;

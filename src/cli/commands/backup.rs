@@ -1,6 +1,7 @@
 use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
+use sqlvault::engine::postgres::Postgres;
 use sqlvault::engine::sqlite::{Sqlite, StagingMode};
 use sqlvault::engine::{Engine, Location};
 use sqlvault::{Error, Result, pipeline};
@@ -9,9 +10,19 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// SQLite database files to back up; each becomes one restore point.
+    /// SQLite database files or postgres:// URLs to back up; each database
+    /// becomes one restore point.
     #[arg(required = true, value_name = "DATABASE")]
     pub sources: Vec<String>,
+    /// PostgreSQL: parallel connections copying tables.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// PostgreSQL: every database of the server (not templates).
+    #[arg(long, conflicts_with = "database")]
+    pub all: bool,
+    /// PostgreSQL: these databases of the server, comma-separated.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub database: Vec<String>,
     /// zstd level for this backup (default: the repository's).
     #[arg(long, value_name = "LEVEL")]
     pub compression: Option<i32>,
@@ -37,7 +48,21 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
                 e.staging_dir = a.staging_dir.clone();
                 sources.push((s.clone(), Box::new(e)));
             }
+            Location::Postgres(url) => {
+                for e in postgres_sources(&url, a)? {
+                    sources.push((e.spec.display(), Box::new(e)));
+                }
+            }
         }
+    }
+    if (a.all || !a.database.is_empty())
+        && !a
+            .sources
+            .iter()
+            .any(|s| sqlvault::engine::postgres::url::is_postgres_url(s))
+    {
+        return Err(Error::usage("--all and --database need a postgres:// URL")
+            .with_hint("give the server as postgres://user@host:port/"));
     }
     if let Some(l) = a.compression
         && !(1..=22).contains(&l)
@@ -51,4 +76,23 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
     let level = a.compression.unwrap_or(repo.config().compression_level);
     let report = pipeline::backup(&repo, &sources, level, &out.progress);
     Ok(out.report(&report))
+}
+
+/// One engine per database a PostgreSQL URL (with --all or --database) names.
+fn postgres_sources(url: &str, a: &BackupArgs) -> Result<Vec<Postgres>> {
+    let mut base = Postgres::from_url(url)?;
+    if let Some(j) = a.jobs {
+        if j == 0 {
+            return Err(Error::usage("--jobs must be at least 1"));
+        }
+        base.jobs = j;
+    }
+    let names = if a.all {
+        sqlvault::engine::postgres::discover::all_databases(&base)?
+    } else if !a.database.is_empty() {
+        a.database.clone()
+    } else {
+        return Ok(vec![base]);
+    };
+    Ok(names.iter().map(|n| base.with_database(n)).collect())
 }

@@ -1,5 +1,6 @@
 pub mod archive;
 pub mod backup;
+pub mod discover;
 pub mod init;
 pub mod points;
 pub mod policy;

@@ -9,7 +9,8 @@ pub struct RestoreArgs {
     /// Restore point id (or a unique prefix of at least 4 digits), or `latest`.
     #[arg(value_name = "POINT")]
     pub point: String,
-    /// Where to restore: the path of the database file to create.
+    /// Where to restore: the path of the database file to create, or a
+    /// postgres:// URL naming the database to create.
     #[arg(long, value_name = "TARGET")]
     pub to: String,
     /// With `latest`: the latest point of this database.
@@ -18,6 +19,15 @@ pub struct RestoreArgs {
     /// Replace the target if it exists.
     #[arg(long)]
     pub force: bool,
+    /// PostgreSQL: replace the target database even if it is not empty.
+    #[arg(long)]
+    pub clean: bool,
+    /// PostgreSQL: parallel connections loading tables and building indexes.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// PostgreSQL: restore only this table (`schema.name`) into an existing database.
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
     /// How to check the restored database before it is put in place.
     #[arg(long, value_enum, default_value_t = CheckLevel::Full)]
     pub check: CheckLevel,
@@ -28,6 +38,9 @@ pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
     let opts = RestoreOptions {
         force: a.force,
         check: a.check,
+        jobs: a.jobs.unwrap_or(0),
+        clean: a.clean,
+        table: a.table.clone(),
     };
     let report = pipeline::restore(
         &repo,
