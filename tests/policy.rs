@@ -279,4 +279,103 @@ fn archive_moves_old_points_after_checking_the_copy() {
     let target = t.s.join("b-from-archive.db");
     archive.restore(moved[0]["id"].as_str().unwrap(), &target);
     assert_same_db(&target, &expected);
+
+    // The policy sees both repositories: `points` says where each point
+    // lives, and `restore` finds an archived point without --repo.
+    t.vault.backup_one(&t.dbs.join("a.db"));
+    let out = run(t
+        .vault
+        .cmd()
+        .args(["--json", "points", "--policy"])
+        .arg(&t.policy));
+    out.expect_code(0);
+    let listed: Vec<(String, String)> = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["database"].as_str().unwrap().to_string(),
+                p["location"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("b".to_string(), "archive".to_string()),
+            ("a".to_string(), "primary".to_string())
+        ]
+    );
+    let again = t.s.join("b-by-policy.db");
+    let out = run(t
+        .vault
+        .cmd()
+        .args(["restore", &moved[0]["id"].as_str().unwrap()[..8], "--to"])
+        .arg(&again)
+        .arg("--policy")
+        .arg(&t.policy));
+    out.expect_code(0);
+    assert_same_db(&again, &expected);
+    let out = run(t
+        .vault
+        .cmd()
+        .args(["restore", "ffffffff", "--to"])
+        .arg(t.s.join("none.db"))
+        .arg("--policy")
+        .arg(&t.policy));
+    out.expect_code(2);
+}
+
+#[test]
+fn backup_with_a_policy_takes_ad_hoc_backups_outside_the_schedule() {
+    let t = setup("", "daily = 7");
+    // A differential needs a full first.
+    let out = t.run(&["backup", "--type", "differential", "--database", "a"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("needs a full one first"),
+        "{}",
+        out.stdout
+    );
+    // All of the policy's databases, full by default, into its repository.
+    let out = t.run(&["backup"]);
+    out.expect_code(0);
+    let done = items(&out);
+    assert_eq!(names(&done), ["a", "b"]);
+    assert!(done.iter().all(|i| i["kind"] == "full"), "{done:?}");
+    // One database by name, as a differential that depends on its full.
+    let out = t.run(&["backup", "--type", "differential", "--database", "a"]);
+    out.expect_code(0);
+    let one = items(&out);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["kind"], "differential");
+    let points = t.vault.points();
+    assert_eq!(points.len(), 3);
+    // The same backup is not due by the schedule's rules any more: ad hoc
+    // backups count, so `run` takes nothing today.
+    let out = t.run(&["run"]);
+    out.expect_code(0);
+    assert!(items(&out).is_empty(), "{:?}", items(&out));
+    // A name the policy does not protect is a usage error naming the ones it does.
+    let out = t.run(&["backup", "--database", "nope"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("no database named `nope`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("a.db"), "{}", out.stderr);
+    // --type without --policy is refused by the command line.
+    run(t
+        .vault
+        .cmd()
+        .args(["backup", "--type", "full"])
+        .arg(t.dbs.join("a.db")))
+    .expect_code(2);
+    let target = t.s.join("a-restored.db");
+    let id = one[0]["restore_point"].as_str().unwrap();
+    t.vault.restore(id, &target);
+    assert_same_db(&target, &fingerprint(&t.dbs.join("a.db")));
 }

@@ -30,7 +30,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Repository location (a directory). Without it, the default repository
-    /// in the user's data directory is used, created on first backup.
+    /// in the user's data directory is used, created on first backup. With
+    /// --policy, the policy's repositories are used instead.
     #[arg(
         long,
         global = true,

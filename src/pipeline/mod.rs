@@ -2,11 +2,13 @@
 //! report. One database failing does not stop the others; the report and
 //! the exit code say which failed.
 
+pub mod adhoc;
 pub mod archive;
 pub mod policy_repo;
 pub mod prune;
 pub mod report;
 pub mod run;
+pub mod sources;
 
 use crate::engine::sqlite::Sqlite;
 use crate::engine::{Engine, RestoreOptions};

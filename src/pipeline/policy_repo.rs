@@ -56,3 +56,30 @@ pub fn open(spec: &RepositorySpec) -> Result<Arc<Repository>> {
     let storage: Arc<dyn Storage> = Arc::new(LocalStorage::new(&spec.path));
     Ok(Arc::new(Repository::open(storage, || secret(spec))?))
 }
+
+/// Which of the policy's repositories holds a restore point: the primary,
+/// or else the archive (where `archive` moved the older ones).
+pub fn holding(
+    spec: &crate::policy::file::PolicyFile,
+    point: &str,
+    database: Option<&str>,
+) -> Result<Arc<Repository>> {
+    let primary = open(&spec.repository)?;
+    let first = match primary.resolve_point(point, database) {
+        Ok(_) => return Ok(primary),
+        Err(e) => e,
+    };
+    // Only "no such point" is worth a look in the archive.
+    if first.kind != Kind::Usage {
+        return Err(first);
+    }
+    let Some(archive) = &spec.archive else {
+        return Err(first);
+    };
+    let archive = open(&archive.repository())?;
+    match archive.resolve_point(point, database) {
+        Ok(_) => Ok(archive),
+        Err(e) if e.kind == Kind::Usage => Err(first),
+        Err(e) => Err(e),
+    }
+}

@@ -4,75 +4,21 @@
 //! there, so the same due backup never runs twice.
 
 use super::report::{ItemReport, SessionReport, Status};
+use super::sources::{Protected, databases_of};
 use super::{ProgressFactory, backup_one, policy_repo, record};
 use crate::engine::Engine;
-use crate::engine::sqlite::Sqlite;
 use crate::error::{Error, Result};
-use crate::policy::file::SourceSpec;
 use crate::policy::{BackupKind, PointSummary, Policy};
 use crate::repo::Repository;
 use crate::repo::ids::PointId;
 use crate::repo::point::RestorePoint;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Failed attempts after which auto-protection stops retrying a database
 /// (it is still reported as failed on every run until fixed).
 pub const MAX_ATTEMPTS: usize = 3;
-
-/// One database a policy protects.
-#[derive(Debug, Clone)]
-pub struct Protected {
-    pub source: String,
-    pub path: PathBuf,
-}
-
-fn is_sqlite_file(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"SQLite format 3\0"
-}
-
-/// The databases of one source: the listed ones, and with auto-protection
-/// every SQLite file in its directory (new ones included), minus exclusions.
-pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
-    let mut paths: Vec<PathBuf> = s.databases.clone();
-    if let Some(dir) = &s.directory {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            Error::database(format!(
-                "cannot list `{}` (source `{}`): {}",
-                dir.display(),
-                s.name,
-                e.kind()
-            ))
-        })?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_sqlite_file(p))
-            .collect();
-        found.sort();
-        paths.extend(found);
-    }
-    paths.retain(|p| {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        !s.exclude.contains(&name)
-    });
-    paths.dedup();
-    Ok(paths
-        .into_iter()
-        .map(|path| Protected {
-            source: s.name.clone(),
-            path,
-        })
-        .collect())
-}
 
 /// The points of one database as the policy sees them.
 pub fn summaries(points: &[(PointId, RestorePoint)], source: &str) -> Vec<PointSummary> {
@@ -110,16 +56,12 @@ fn failed_attempts(history: &[serde_json::Value], source: &str) -> usize {
     n
 }
 
-fn engine_for(p: &Protected) -> Box<dyn Engine> {
-    Box::new(Sqlite::new(&p.path))
-}
-
 /// What a run decided for each database, before doing it.
-struct Plan {
-    protected: Protected,
-    engine: Box<dyn Engine>,
-    kind: BackupKind,
-    new: bool,
+pub(super) struct Plan {
+    pub protected: Protected,
+    pub engine: Box<dyn Engine>,
+    pub kind: BackupKind,
+    pub new: bool,
 }
 
 pub fn run(
@@ -147,20 +89,24 @@ pub fn run(
             Err(e) => {
                 // An unreachable source fails alone; the others still run.
                 let mut item = ItemReport::new(s.name.clone()).failed(&e);
-                item.source = s.directory.as_ref().map(|d| d.display().to_string());
+                item.source = s
+                    .directory
+                    .as_ref()
+                    .map(|d| d.display().to_string())
+                    .or_else(|| s.url.as_deref().map(crate::engine::postgres::redact));
                 report.databases.push(item);
                 continue;
             }
         };
         for p in dbs {
-            let engine = engine_for(&p);
+            let engine = p.engine();
             let source = engine.source();
             let mine = summaries(&points, &source);
             let due = crate::policy::due(&spec.schedule, &mine, now).map_err(Error::usage)?;
             let Some(due) = due else { continue };
             let attempts = failed_attempts(&history, &source);
             if attempts >= MAX_ATTEMPTS {
-                let mut item = ItemReport::new(p.path.display().to_string());
+                let mut item = ItemReport::new(p.label.clone());
                 item.status = Status::Failed;
                 item.source = Some(source);
                 item.error = Some(format!("not retried after {attempts} failed attempts"));
@@ -184,7 +130,7 @@ pub fn run(
     }
     if dry_run {
         for plan in &plans {
-            let mut item = ItemReport::new(plan.protected.path.display().to_string());
+            let mut item = ItemReport::new(plan.protected.label.clone());
             item.kind = Some(plan.kind);
             item.source = Some(plan.engine.source());
             item.note = Some(format!(
@@ -202,7 +148,7 @@ pub fn run(
 }
 
 /// Run the planned backups, `max-parallel` at a time.
-fn execute(
+pub(super) fn execute(
     repo: &Arc<Repository>,
     policy: &Policy,
     plans: Vec<Plan>,
@@ -223,7 +169,7 @@ fn execute(
                         break;
                     }
                     let t0 = Instant::now();
-                    let label = plan.protected.path.display().to_string();
+                    let label = plan.protected.label.clone();
                     let p = progress.start("backup", &label);
                     let mut item = match backup_one(
                         repo,

@@ -74,16 +74,30 @@ pub struct SourceSpec {
     /// A short name for reports and the copy folder layout.
     pub name: String,
     pub engine: String,
-    /// SQLite: database files to protect.
+    /// PostgreSQL: the server, `postgres://user@host:port/`.
     #[serde(default)]
-    pub databases: Vec<PathBuf>,
+    pub url: Option<String>,
+    /// PostgreSQL: the name of an environment variable holding the password
+    /// (otherwise `PGPASSWORD` or `~/.pgpass`, as libpq does).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// PostgreSQL: a file holding the password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL: connections copying tables (default: the cores, at most 4).
+    #[serde(default)]
+    pub jobs: Option<usize>,
+    /// SQLite: database files to protect; PostgreSQL: database names.
+    #[serde(default)]
+    pub databases: Vec<String>,
     /// SQLite: protect every database file in this directory, including
     /// ones created later.
     #[serde(default)]
     pub directory: Option<PathBuf>,
     #[serde(default)]
     pub auto_protect: bool,
-    /// File names (SQLite) to leave out of auto-protection.
+    /// File names (SQLite) or database names (PostgreSQL) to leave out of
+    /// auto-protection.
     #[serde(default)]
     pub exclude: Vec<String>,
 }
@@ -136,7 +150,7 @@ pub struct Policy {
     pub warnings: Vec<String>,
 }
 
-const ENGINES: &[&str] = &["sqlite"];
+const ENGINES: &[&str] = &["sqlite", "postgres"];
 /// Engines with log backups (none yet).
 const LOG_ENGINES: &[&str] = &[];
 
@@ -198,6 +212,7 @@ impl Policy {
                 "a policy needs at least one [[source]]".into(),
             ));
         }
+        let mut warnings = Vec::new();
         let mut names = std::collections::HashSet::new();
         for s in &spec.sources {
             if !ENGINES.contains(&s.engine.as_str()) {
@@ -226,13 +241,14 @@ impl Policy {
                     ),
                 ));
             }
-            if s.databases.is_empty() && s.directory.is_none() {
-                return Err(bad(
-                    "source",
-                    format!(
-                        "source `{}` protects nothing: list `databases`, or give `directory` with `auto-protect = true`",
-                        s.name
-                    ),
+            sources::check_engine_keys(s).map_err(|(key, m)| bad(key, m))?;
+            if let Some(url) = &s.url
+                && crate::engine::postgres::ConnSpec::parse(url).is_ok_and(|c| c.password.is_some())
+            {
+                warnings.push(format!(
+                    "{}: source `{}` has a password in its url; use password-env or password-file so it does not sit in a file others may read",
+                    locate(path, text, "url"),
+                    s.name
                 ));
             }
             if s.directory.is_some() && !s.auto_protect {
@@ -277,7 +293,12 @@ impl Policy {
                 "max-per-run must be at least 1 (leave it out for no limit)".into(),
             ));
         }
-        let mut warnings = Vec::new();
+        if spec.options.copy.is_some() && spec.sources.iter().any(|s| s.engine == "postgres") {
+            return Err(bad(
+                "copy",
+                "the plain copy makes database files, which only sqlite sources have; remove [options.copy] or move the postgres sources to another policy".into(),
+            ));
+        }
         let archive = spec.archive.as_ref().map(|a| a.repository());
         for (section, repo) in std::iter::once(("repository", &spec.repository))
             .chain(archive.as_ref().map(|a| ("archive", a)))
@@ -314,5 +335,6 @@ impl Policy {
     }
 }
 
+mod sources;
 #[cfg(test)]
 mod tests;

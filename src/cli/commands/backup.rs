@@ -4,6 +4,7 @@ use clap::Args;
 use sqlvault::engine::postgres::Postgres;
 use sqlvault::engine::sqlite::{Sqlite, StagingMode};
 use sqlvault::engine::{Engine, Location};
+use sqlvault::policy::BackupKind;
 use sqlvault::{Error, Result, pipeline};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,15 +13,23 @@ use std::time::Duration;
 pub struct BackupArgs {
     /// SQLite database files or postgres:// URLs to back up; each database
     /// becomes one restore point.
-    #[arg(required = true, value_name = "DATABASE")]
+    #[arg(required_unless_present = "policy", value_name = "DATABASE")]
     pub sources: Vec<String>,
+    /// Back up the databases of this policy file now, outside its schedule,
+    /// into its repository (all of them, or those named by --database).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sources", "all", "jobs", "staging", "staging_dir"])]
+    pub policy: Option<PathBuf>,
+    /// With --policy: the type of backup to take (default: full).
+    #[arg(long = "type", value_enum)]
+    pub kind: Option<AdhocKind>,
     /// PostgreSQL: parallel connections copying tables.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// PostgreSQL: every database of the server (not templates).
     #[arg(long, conflicts_with = "database")]
     pub all: bool,
-    /// PostgreSQL: these databases of the server, comma-separated.
+    /// PostgreSQL: these databases of the server, comma-separated; with
+    /// --policy: only these of the policy's databases.
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub database: Vec<String>,
     /// zstd level for this backup (default: the repository's).
@@ -37,7 +46,27 @@ pub struct BackupArgs {
     pub busy_timeout: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AdhocKind {
+    Full,
+    Differential,
+}
+
 pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
+    if a.kind.is_some() && a.policy.is_none() {
+        return Err(Error::usage("--type goes with --policy").with_hint(
+            "a backup without a policy is always full; the repository stores only what changed",
+        ));
+    }
+    if let Some(file) = &a.policy {
+        let policy = sqlvault::policy::Policy::load(file)?;
+        let kind = match a.kind {
+            None | Some(AdhocKind::Full) => BackupKind::Full,
+            Some(AdhocKind::Differential) => BackupKind::Differential,
+        };
+        let report = pipeline::adhoc::backup(&policy, &a.database, kind, &out.progress)?;
+        return Ok(out.report(&report));
+    }
     let mut sources: Vec<(String, Box<dyn Engine>)> = Vec::new();
     for s in &a.sources {
         match Location::parse(s)? {

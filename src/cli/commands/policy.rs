@@ -2,7 +2,7 @@ use crate::cli::Global;
 use crate::cli::output::Output;
 use clap::{Args, Subcommand};
 use sqlvault::Result;
-use sqlvault::pipeline::run::databases_of;
+use sqlvault::pipeline::sources::databases_of;
 use sqlvault::policy::Policy;
 use sqlvault::policy::file::RepositorySpec;
 use std::path::PathBuf;
@@ -68,11 +68,17 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
         );
     }
     for s in &spec.sources {
-        let mut what: Vec<String> = s
-            .databases
-            .iter()
-            .map(|d| format!("`{}`", d.display()))
-            .collect();
+        let mut what: Vec<String> = s.databases.iter().map(|d| format!("`{d}`")).collect();
+        if let Some(url) = &s.url {
+            let mut auto = format!("on `{}`", sqlvault::engine::postgres::redact(url));
+            if s.auto_protect {
+                auto = format!("every database {auto}, including new ones");
+                if !s.exclude.is_empty() {
+                    auto += &format!(", except {}", s.exclude.join(", "));
+                }
+            }
+            what.push(auto);
+        }
         if let Some(dir) = &s.directory {
             let mut auto = format!(
                 "every SQLite database in `{}`, including new ones",

@@ -28,13 +28,23 @@ pub struct RestoreArgs {
     /// PostgreSQL: restore only this table (`schema.name`) into an existing database.
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
+    /// Find the point in this policy's repository or, once archived, in its
+    /// archive repository.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
     /// How to check the restored database before it is put in place.
     #[arg(long, value_enum, default_value_t = CheckLevel::Full)]
     pub check: CheckLevel,
 }
 
 pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
-    let repo = repository::open(g, false, out.quiet)?;
+    let repo = match &a.policy {
+        Some(file) => {
+            let policy = sqlvault::policy::Policy::load(file)?;
+            pipeline::policy_repo::holding(&policy.spec, &a.point, a.database.as_deref())?
+        }
+        None => repository::open(g, false, out.quiet)?,
+    };
     let opts = RestoreOptions {
         force: a.force,
         check: a.check,

@@ -42,10 +42,7 @@ fn every_example_policy_parses() {
 fn minimal_policy_has_defaults() {
     let p = parse(MINIMAL).unwrap();
     assert_eq!(p.spec.options.max_parallel, 1);
-    assert_eq!(
-        p.spec.sources[0].databases,
-        vec![PathBuf::from("/srv/app.db")]
-    );
+    assert_eq!(p.spec.sources[0].databases, vec!["/srv/app.db".to_string()]);
 }
 
 #[test]
@@ -59,7 +56,7 @@ fn errors_point_at_file_line_and_column() {
         (
             "engine = \"sqlite\"",
             "engine = \"oracle\"",
-            "p.toml:8:1: unknown engine `oracle` in source `app`; allowed: sqlite",
+            "p.toml:8:1: unknown engine `oracle` in source `app`; allowed: sqlite, postgres",
         ),
         ("daily = 7", "daily = 0", "p.toml:15:1: "),
         (
@@ -82,6 +79,36 @@ fn errors_point_at_file_line_and_column() {
             "at = \"02:00\" }\nlog-every-minutes = 15",
             "p.toml:14:1: log backups need an engine",
         ),
+        (
+            "engine = \"sqlite\"",
+            "engine = \"postgres\"",
+            "p.toml:6:1: postgres source `app` needs `url",
+        ),
+        (
+            "engine = \"sqlite\"",
+            "engine = \"sqlite\"\nurl = \"postgres://h/\"",
+            "p.toml:9:1: `url` is for postgres sources",
+        ),
+        (
+            "engine = \"sqlite\"",
+            "engine = \"postgres\"\nurl = \"postgres://h:notaport/\"",
+            "p.toml:9:1: bad PostgreSQL URL",
+        ),
+        (
+            "engine = \"sqlite\"\ndatabases = [\"/srv/app.db\"]",
+            "engine = \"postgres\"\nurl = \"postgres://h/\"\ndirectory = \"/srv\"\nauto-protect = true",
+            "p.toml:10:1: `directory` is for sqlite sources",
+        ),
+        (
+            "engine = \"sqlite\"\ndatabases = [\"/srv/app.db\"]",
+            "engine = \"postgres\"\nurl = \"postgres://h/\"",
+            "p.toml:6:1: source `app` protects nothing",
+        ),
+        (
+            "engine = \"sqlite\"",
+            "engine = \"postgres\"\nurl = \"postgres://h/\"\njobs = 0",
+            "p.toml:10:1: jobs must be between 1 and 64",
+        ),
     ];
     for (from, to, want) in cases {
         let text = MINIMAL.replacen(from, to, 1);
@@ -93,6 +120,31 @@ fn errors_point_at_file_line_and_column() {
         );
         assert_eq!(err.kind, crate::error::Kind::Usage);
     }
+}
+
+#[test]
+fn a_postgres_source_warns_about_a_password_in_its_url_without_showing_it() {
+    let text = MINIMAL.replacen(
+        "engine = \"sqlite\"\ndatabases = [\"/srv/app.db\"]",
+        "engine = \"postgres\"\nurl = \"postgres://u:Sekrit99@db1/\"\nauto-protect = true\nexclude = [\"postgres\"]",
+        1,
+    );
+    let p = parse(&text).unwrap();
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    assert!(p.warnings[0].starts_with("p.toml:9:1: source `app` has a password in its url"));
+    assert!(!p.warnings[0].contains("Sekrit99"));
+    // A postgres source cannot be copied as plain files.
+    let copy = text.replacen(
+        "[retention]",
+        "[options]\ncopy = { path = \"/c\", kinds = [\"full\"] }\n\n[retention]",
+        1,
+    );
+    let err = parse(&copy).unwrap_err();
+    assert!(
+        err.message.contains("only sqlite sources have"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]

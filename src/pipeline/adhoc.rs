@@ -1,0 +1,81 @@
+//! `backup --policy`: back up a policy's databases now, outside the
+//! schedule, with the policy's repository and options.
+
+use super::report::{ItemReport, SessionReport};
+use super::run::{Plan, execute, summaries};
+use super::sources::databases_of;
+use super::{ProgressFactory, policy_repo, record};
+use crate::error::{Error, Result};
+use crate::policy::{BackupKind, Policy};
+
+/// Back up the policy's databases (or those named in `only`) as `kind`.
+pub fn backup(
+    policy: &Policy,
+    only: &[String],
+    kind: BackupKind,
+    progress: &(dyn ProgressFactory + Sync),
+) -> Result<SessionReport> {
+    let spec = &policy.spec;
+    let repo = policy_repo::open(&spec.repository)?;
+    let (mut report, started) = SessionReport::new("backup --policy", repo.location());
+    report.warnings.extend(policy.warnings.iter().cloned());
+    let points = repo.points()?;
+    let mut plans = Vec::new();
+    let mut known = Vec::new();
+    // A source that cannot be listed may hold a database asked for by name.
+    let mut unlisted = false;
+    let mut matched: Vec<String> = Vec::new();
+    for s in &spec.sources {
+        let dbs = match databases_of(s) {
+            Ok(d) => d,
+            Err(e) => {
+                report
+                    .databases
+                    .push(ItemReport::new(s.name.clone()).failed(&e));
+                unlisted = true;
+                continue;
+            }
+        };
+        for p in dbs {
+            known.push(p.label.clone());
+            if !only.is_empty() && !only.iter().any(|n| p.is_named(n)) {
+                continue;
+            }
+            matched.extend(only.iter().filter(|n| p.is_named(n)).cloned());
+            let engine = p.engine();
+            let mine = summaries(&points, &engine.source());
+            if kind == BackupKind::Differential && !mine.iter().any(|m| m.kind == BackupKind::Full)
+            {
+                let mut item = ItemReport::new(p.label.clone()).failed(
+                    &Error::usage("a differential backup needs a full one first")
+                        .with_hint("run `sqlvault backup --policy <file> --type full` first"),
+                );
+                item.kind = Some(kind);
+                report.databases.push(item);
+                continue;
+            }
+            plans.push(Plan {
+                new: mine.is_empty(),
+                protected: p,
+                engine,
+                kind,
+            });
+        }
+    }
+    for name in only {
+        if !matched.contains(name) && !unlisted {
+            return Err(
+                Error::usage(format!("the policy protects no database named `{name}`")).with_hint(
+                    if known.is_empty() {
+                        "check the policy's sources with `sqlvault policy check <file>`".to_string()
+                    } else {
+                        format!("it protects: {}", known.join(", "))
+                    },
+                ),
+            );
+        }
+    }
+    let items = execute(&repo, policy, plans, progress);
+    report.databases.extend(items);
+    Ok(record(&repo, report.finish(started)))
+}

@@ -1,0 +1,164 @@
+//! The databases a policy's sources protect, and the engine that backs up
+//! each one.
+
+use crate::engine::Engine;
+use crate::engine::postgres::Postgres;
+use crate::engine::postgres::url::Password;
+use crate::engine::sqlite::Sqlite;
+use crate::error::{Error, Kind, Result};
+use crate::policy::file::SourceSpec;
+use std::path::{Path, PathBuf};
+
+/// One database a policy protects.
+#[derive(Debug, Clone)]
+pub struct Protected {
+    /// The policy's name for its source.
+    pub source: String,
+    /// How reports name it: the file (SQLite) or the database (PostgreSQL).
+    pub label: String,
+    /// The database's own name, as restore points record it.
+    pub database: String,
+    pub target: Target,
+}
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    Sqlite(PathBuf),
+    Postgres(Postgres),
+}
+
+impl Protected {
+    pub fn engine(&self) -> Box<dyn Engine> {
+        match &self.target {
+            Target::Sqlite(p) => Box::new(Sqlite::new(p)),
+            Target::Postgres(pg) => Box::new(pg.clone()),
+        }
+    }
+
+    /// Whether `name` (as given to `--database`) means this database.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.database == name
+            || self.label == name
+            || matches!(&self.target, Target::Sqlite(p) if p == Path::new(name))
+    }
+}
+
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"SQLite format 3\0"
+}
+
+/// The databases of one source: the listed ones, and with auto-protection
+/// every database there is now (new ones included), minus exclusions.
+pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
+    match s.engine.as_str() {
+        "postgres" => postgres_databases(s),
+        _ => sqlite_databases(s),
+    }
+}
+
+fn sqlite_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let mut paths: Vec<PathBuf> = s.databases.iter().map(PathBuf::from).collect();
+    if let Some(dir) = &s.directory {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::database(format!(
+                "cannot list `{}` (source `{}`): {}",
+                dir.display(),
+                s.name,
+                e.kind()
+            ))
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && is_sqlite_file(p))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    paths.retain(|p| !s.exclude.contains(&file_name(p)));
+    paths.dedup();
+    Ok(paths
+        .into_iter()
+        .map(|path| Protected {
+            source: s.name.clone(),
+            label: path.display().to_string(),
+            database: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "database".into()),
+            target: Target::Sqlite(path),
+        })
+        .collect())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The server of a postgres source, with the password the policy names.
+pub fn postgres_server(s: &SourceSpec) -> Result<Postgres> {
+    let url = s.url.as_deref().unwrap_or_default();
+    let mut server = Postgres::from_url(url)?;
+    let password = if let Some(var) = &s.password_env {
+        Some(std::env::var(var).map_err(|_| {
+            Error::new(
+                Kind::Auth,
+                format!(
+                    "environment variable `{var}` (password-env of source `{}`) is not set",
+                    s.name
+                ),
+            )
+            .with_hint("set it in the environment of the scheduled run")
+        })?)
+    } else if let Some(f) = &s.password_file {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            Error::new(
+                Kind::Auth,
+                format!(
+                    "cannot read password-file `{}` of source `{}`: {}",
+                    f.display(),
+                    s.name,
+                    e.kind()
+                ),
+            )
+        })?;
+        Some(text.trim_end_matches(['\n', '\r']).to_string())
+    } else {
+        None
+    };
+    if let Some(p) = password {
+        server.spec.password = Some(Password::new(p));
+    }
+    if let Some(j) = s.jobs {
+        server.jobs = j;
+    }
+    Ok(server)
+}
+
+fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let server = postgres_server(s)?;
+    let mut names = s.databases.clone();
+    if s.auto_protect {
+        for n in crate::engine::postgres::discover::all_databases(&server)? {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names.retain(|n| !s.exclude.contains(n));
+    Ok(names
+        .into_iter()
+        .map(|n| Protected {
+            source: s.name.clone(),
+            label: n.clone(),
+            database: n.clone(),
+            target: Target::Postgres(server.with_database(&n)),
+        })
+        .collect())
+}

@@ -1,0 +1,78 @@
+//! What each engine's `[[source]]` needs and refuses.
+
+use super::SourceSpec;
+
+/// The keys each engine needs and refuses: `(key to point at, message)`.
+pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'static str, String)> {
+    let n = &s.name;
+    match s.engine.as_str() {
+        "postgres" => {
+            let Some(url) = &s.url else {
+                return Err((
+                    "source",
+                    format!("postgres source `{n}` needs `url = \"postgres://user@host:port/\"`"),
+                ));
+            };
+            crate::engine::postgres::ConnSpec::parse(url).map_err(|e| ("url", e.message))?;
+            if s.directory.is_some() {
+                return Err((
+                    "directory",
+                    format!(
+                        "`directory` is for sqlite sources; postgres source `{n}` lists `databases` or sets `auto-protect = true`"
+                    ),
+                ));
+            }
+            if s.databases.is_empty() && !s.auto_protect {
+                return Err((
+                    "source",
+                    format!(
+                        "source `{n}` protects nothing: list `databases`, or set `auto-protect = true` for every database on the server"
+                    ),
+                ));
+            }
+            if s.password_env.is_some() && s.password_file.is_some() {
+                return Err((
+                    "password-env",
+                    format!("source `{n}` names both password-env and password-file; give one"),
+                ));
+            }
+            if s.jobs == Some(0) || s.jobs.is_some_and(|j| j > 64) {
+                return Err(("jobs", "jobs must be between 1 and 64".into()));
+            }
+        }
+        _ => {
+            for (key, set) in [
+                ("url", s.url.is_some()),
+                ("password-env", s.password_env.is_some()),
+                ("password-file", s.password_file.is_some()),
+                ("jobs", s.jobs.is_some()),
+            ] {
+                if set {
+                    return Err((
+                        key,
+                        format!(
+                            "`{key}` is for postgres sources; sqlite source `{n}` names files in `databases` or a `directory`"
+                        ),
+                    ));
+                }
+            }
+            if s.databases.is_empty() && s.directory.is_none() {
+                return Err((
+                    "source",
+                    format!(
+                        "source `{n}` protects nothing: list `databases`, or give `directory` with `auto-protect = true`"
+                    ),
+                ));
+            }
+            if s.auto_protect && s.directory.is_none() {
+                return Err((
+                    "auto-protect",
+                    format!(
+                        "sqlite source `{n}` auto-protects the files of a `directory`; give one"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
