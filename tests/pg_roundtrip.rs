@@ -99,6 +99,26 @@ fn fixture_round_trips_with_identical_schema_and_rows() {
         new * 10 < read,
         "second backup stored {new} of {read} bytes"
     );
+
+    // verify --restore proves both points restorable in scratch databases
+    // on the server it is given, and leaves none behind.
+    let out = run(pg_cmd(&v).args(["--json", "verify", "--restore"]));
+    out.expect_code(0);
+    let r = out.json();
+    assert!(
+        r["warnings"].to_string().contains("not test-restored"),
+        "{r:#}"
+    );
+    let out = run(pg_cmd(&v)
+        .args(["--json", "verify", "--restore", "--pg-server"])
+        .arg(pg.url("postgres")));
+    out.expect_code(0);
+    let r = out.json();
+    assert_eq!(r["status"], "ok", "{r:#}");
+    assert_eq!(r["databases"].as_array().unwrap().len(), 2);
+    assert!(!r["warnings"].to_string().contains("not test-restored"));
+    assert!(pg.databases_like("sqlvault_verify_").is_empty());
+    assert!(pg.databases_like("sqlvault_restore_").is_empty());
 }
 
 /// The streams of the only restore point of an unencrypted repository.

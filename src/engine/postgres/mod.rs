@@ -148,6 +148,19 @@ impl Postgres {
         })
     }
 
+    /// Drop this database (used for scratch databases such as the ones
+    /// `verify --restore` restores into).
+    pub fn drop_database(&self) -> Result<()> {
+        let name = self.spec.dbname.clone().unwrap_or_default();
+        let mut admin = restore::admin_connection(&self.spec)?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {}",
+                catalog::quote_ident(&name)
+            ))
+            .map_err(|e| connect::query_error(&format!("dropping database `{name}`"), &e))
+    }
+
     /// The same server, another database.
     pub fn with_database(&self, db: &str) -> Postgres {
         Postgres {
