@@ -65,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'With --policy: the type of backup to take (default: full)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections copying tables')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections copying tables')
+            [CompletionResult]::new('--standby', '--standby', [CompletionResultType]::ParameterName, 'PostgreSQL: read the backup from this hot standby of the server (postgres://user@standby:port/), keeping the load off the primary')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'PostgreSQL: these databases of the server, comma-separated; with --policy: only these of the policy''s databases')
             [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'zstd level for this backup (default: the repository''s)')
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'How to get a consistent view of a live SQLite database')

@@ -166,7 +166,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__backup)
-            opts="-j -q -h --policy --type --jobs --all --database --compression --staging --staging-dir --busy-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --busy-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,6 +185,10 @@ _sqlvault() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --standby)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,6 +57,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l policy -d '
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l type -d 'With --policy: the type of backup to take (default: full)' -r -f -a "full\t''
 differential\t''"
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s j -l jobs -d 'PostgreSQL: parallel connections copying tables' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l standby -d 'PostgreSQL: read the backup from this hot standby of the server (postgres://user@standby:port/), keeping the load off the primary' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l database -d 'PostgreSQL: these databases of the server, comma-separated; with --policy: only these of the policy\'s databases' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l compression -d 'zstd level for this backup (default: the repository\'s)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging -d 'How to get a consistent view of a live SQLite database' -r -f -a "auto\t'`direct` for WAL databases, `copy` for rollback-journal ones'

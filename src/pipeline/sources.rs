@@ -24,14 +24,14 @@ pub struct Protected {
 #[derive(Debug, Clone)]
 pub enum Target {
     Sqlite(PathBuf),
-    Postgres(Postgres),
+    Postgres(Box<Postgres>),
 }
 
 impl Protected {
     pub fn engine(&self) -> Box<dyn Engine> {
         match &self.target {
             Target::Sqlite(p) => Box::new(Sqlite::new(p)),
-            Target::Postgres(pg) => Box::new(pg.clone()),
+            Target::Postgres(pg) => Box::new(pg.as_ref().clone()),
         }
     }
 
@@ -138,6 +138,9 @@ pub fn postgres_server(s: &SourceSpec) -> Result<Postgres> {
     if let Some(j) = s.jobs {
         server.jobs = j;
     }
+    if let Some(standby) = &s.standby {
+        server.read_from_standby(standby)?;
+    }
     Ok(server)
 }
 
@@ -158,7 +161,7 @@ fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
             source: s.name.clone(),
             label: n.clone(),
             database: n.clone(),
-            target: Target::Postgres(server.with_database(&n)),
+            target: Target::Postgres(Box::new(server.with_database(&n))),
         })
         .collect())
 }

@@ -84,6 +84,9 @@ pub struct SourceSpec {
     /// PostgreSQL: a file holding the password.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// PostgreSQL: a hot standby of the server to read backups from.
+    #[serde(default)]
+    pub standby: Option<String>,
     /// PostgreSQL: connections copying tables (default: the cores, at most 4).
     #[serde(default)]
     pub jobs: Option<usize>,

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod compare;
+pub mod standby;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +24,7 @@ pub struct Cluster {
     pub port: u16,
     pub dir: PathBuf,
     pub bindir: PathBuf,
-    as_postgres: bool,
+    pub as_postgres: bool,
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -56,7 +57,7 @@ fn server_bindir() -> PathBuf {
     })
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -64,7 +65,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn chown_to_postgres(path: &Path) {
+pub fn chown_to_postgres(path: &Path) {
     let st = Command::new("chown")
         .args(["-R", "postgres:postgres"])
         .arg(path)
@@ -80,7 +81,7 @@ extern "C" fn stop_at_exit() {
 }
 
 impl Cluster {
-    fn tool(&self, name: &str) -> Command {
+    pub fn tool(&self, name: &str) -> Command {
         let bin = self.bindir.join(name);
         if self.as_postgres {
             let mut c = Command::new("runuser");

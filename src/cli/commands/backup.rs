@@ -17,7 +17,7 @@ pub struct BackupArgs {
     pub sources: Vec<String>,
     /// Back up the databases of this policy file now, outside its schedule,
     /// into its repository (all of them, or those named by --database).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["sources", "all", "jobs", "staging", "staging_dir"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sources", "all", "jobs", "standby", "staging", "staging_dir"])]
     pub policy: Option<PathBuf>,
     /// With --policy: the type of backup to take (default: full).
     #[arg(long = "type", value_enum)]
@@ -25,6 +25,10 @@ pub struct BackupArgs {
     /// PostgreSQL: parallel connections copying tables.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// PostgreSQL: read the backup from this hot standby of the server
+    /// (postgres://user@standby:port/), keeping the load off the primary.
+    #[arg(long, value_name = "URL")]
+    pub standby: Option<String>,
     /// PostgreSQL: every database of the server (not templates).
     #[arg(long, conflicts_with = "database")]
     pub all: bool,
@@ -84,14 +88,16 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
             }
         }
     }
-    if (a.all || !a.database.is_empty())
+    if (a.all || !a.database.is_empty() || a.standby.is_some())
         && !a
             .sources
             .iter()
             .any(|s| sqlvault::engine::postgres::url::is_postgres_url(s))
     {
-        return Err(Error::usage("--all and --database need a postgres:// URL")
-            .with_hint("give the server as postgres://user@host:port/"));
+        return Err(
+            Error::usage("--all, --database and --standby need a postgres:// URL")
+                .with_hint("give the server as postgres://user@host:port/"),
+        );
     }
     if let Some(l) = a.compression
         && !(1..=22).contains(&l)
@@ -115,6 +121,9 @@ fn postgres_sources(url: &str, a: &BackupArgs) -> Result<Vec<Postgres>> {
             return Err(Error::usage("--jobs must be at least 1"));
         }
         base.jobs = j;
+    }
+    if let Some(url) = &a.standby {
+        base.read_from_standby(url)?;
     }
     let names = if a.all {
         sqlvault::engine::postgres::discover::all_databases(&base)?

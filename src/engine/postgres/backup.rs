@@ -41,9 +41,15 @@ pub(super) fn run(
     writer: &BackupWriter,
     progress: &dyn Progress,
 ) -> Result<Exported> {
+    let primary = pg;
+    let reader = pg.reader();
+    let pg = &reader;
     let spec = &pg.spec;
     progress.phase("connecting");
     let mut coord = connect(spec)?;
+    if primary.standby.is_some() {
+        super::standby::check(&mut coord, pg, primary)?;
+    }
     let info = catalog::database_info(&mut coord)?;
     catalog::check_supported(&info, &spec.server())?;
     let tools = tools::find(info.major())?;
@@ -125,8 +131,8 @@ pub(super) fn run(
         large_objects: los.len() as u64,
     };
     Ok(Exported {
-        database: spec.dbname().to_string(),
-        source: spec.display(),
+        database: primary.spec.dbname().to_string(),
+        source: primary.spec.display(),
         meta: serde_json::to_value(meta).expect("meta serialises"),
     })
 }

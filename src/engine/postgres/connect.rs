@@ -288,6 +288,9 @@ pub fn query_error(what: &str, e: &postgres::Error) -> Error {
                 "42501" => err.with_hint(
                     "the user lacks a privilege; back up as a superuser or the owner of every object",
                 ),
+                "40001" if db.message().contains("recovery") => err.with_hint(
+                    "the standby cancelled the read to replay changes; set hot_standby_feedback = on (or raise max_standby_streaming_delay) on the standby",
+                ),
                 _ => err,
             }
         }

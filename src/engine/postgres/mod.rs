@@ -22,6 +22,7 @@ pub mod pgpass;
 mod restore;
 mod restore_table;
 mod split_load;
+mod standby;
 pub mod tools;
 pub mod url;
 
@@ -131,6 +132,9 @@ pub struct Postgres {
     pub spec: ConnSpec,
     /// Parallel connections for table data and index builds.
     pub jobs: usize,
+    /// A hot standby of `spec`'s server to read the backup from, keeping
+    /// the load off the primary. The restore point still names the primary.
+    pub standby: Option<ConnSpec>,
 }
 
 /// `--jobs` when not given: the cores, at most 4.
@@ -145,7 +149,33 @@ impl Postgres {
         Ok(Postgres {
             spec,
             jobs: default_jobs(),
+            standby: None,
         })
+    }
+
+    /// Read backups from this hot standby (its URL's database is ignored).
+    /// Without a password of its own it uses the primary's: a standby has
+    /// the same roles.
+    pub fn read_from_standby(&mut self, url: &str) -> Result<()> {
+        let mut spec = ConnSpec::parse(url)?;
+        if spec.password.is_none() {
+            spec.password = self.spec.password.clone();
+        }
+        let spec = spec.resolve(&|k| std::env::var(k).ok())?;
+        self.standby = Some(spec.with_dbname(self.spec.dbname()));
+        Ok(())
+    }
+
+    /// The server backups read from: the standby if one is named.
+    fn reader(&self) -> Postgres {
+        match &self.standby {
+            Some(s) => Postgres {
+                spec: s.with_dbname(self.spec.dbname()),
+                jobs: self.jobs,
+                standby: None,
+            },
+            None => self.clone(),
+        }
     }
 
     /// Drop this database (used for scratch databases such as the ones
@@ -166,6 +196,7 @@ impl Postgres {
         Postgres {
             spec: self.spec.with_dbname(db),
             jobs: self.jobs,
+            standby: self.standby.as_ref().map(|s| s.with_dbname(db)),
         }
     }
 }

@@ -119,6 +119,7 @@ pub(super) fn run(
     let tmp_pg = Postgres {
         spec: tmp_spec.clone(),
         jobs,
+        standby: None,
     };
     progress.set_total(point.size());
 

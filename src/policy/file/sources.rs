@@ -14,6 +14,10 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
                 ));
             };
             crate::engine::postgres::ConnSpec::parse(url).map_err(|e| ("url", e.message))?;
+            if let Some(standby) = &s.standby {
+                crate::engine::postgres::ConnSpec::parse(standby)
+                    .map_err(|e| ("standby", e.message))?;
+            }
             if s.directory.is_some() {
                 return Err((
                     "directory",
@@ -46,6 +50,7 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
                 ("password-env", s.password_env.is_some()),
                 ("password-file", s.password_file.is_some()),
                 ("jobs", s.jobs.is_some()),
+                ("standby", s.standby.is_some()),
             ] {
                 if set {
                     return Err((
