@@ -29,7 +29,7 @@ pub fn run(g: &Global, a: &InitArgs, out: &Output) -> Result<i32> {
     } else {
         None
     };
-    let repo = Repository::init(repository::storage_for(&path), &opts, password.as_ref())?;
+    let repo = Repository::init(repository::storage_for(&path)?, &opts, password.as_ref())?;
     if out.json {
         println!(
             "{}",
