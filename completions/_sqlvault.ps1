@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'sqlvault' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -48,7 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;init' {
             [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'zstd level for data written to this repository (1-22)')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--no-encryption', '--no-encryption', [CompletionResultType]::ParameterName, 'Store data unencrypted (anyone with access to the storage can read it)')
@@ -68,7 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'How to get a consistent view of a live SQLite database')
             [CompletionResult]::new('--staging-dir', '--staging-dir', [CompletionResultType]::ParameterName, 'Directory for staging copies (default: the system temp directory)')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database locked by a writer')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'PostgreSQL: every database of the server (not templates)')
@@ -81,7 +81,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;discover' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--include-templates', '--include-templates', [CompletionResultType]::ParameterName, 'Also list template databases')
@@ -95,7 +95,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;points' {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Only restore points of this database')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -113,7 +113,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections loading tables and building indexes')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'PostgreSQL: restore only this table (`schema.name`) into an existing database')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'How to check the restored database before it is put in place')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the target if it exists')
@@ -127,7 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;verify' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--restore', '--restore', [CompletionResultType]::ParameterName, 'Also restore every restore point into a temporary directory and check it')
@@ -141,7 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;sessions' {
             [CompletionResult]::new('--last', '--last', [CompletionResultType]::ParameterName, 'Show only the newest N sessions')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -153,7 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;policy' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -167,7 +167,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;policy;check' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -191,7 +191,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;run' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file (TOML)')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what is due without backing anything up')
@@ -205,7 +205,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;prune' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file (TOML) whose retention to apply')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be deleted, and why each kept point is kept')
@@ -219,7 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;archive' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file (TOML) naming the archive repository')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show which restore points would move')

@@ -29,8 +29,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Repository location (a directory). Without it, the default repository
-    /// in the user's data directory is used, created on first backup.
+    /// Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix]
+    /// (credentials from the environment, see the README). Without it, the
+    /// default repository in the user's data directory is used, created on
+    /// first backup.
     #[arg(
         long,
         global = true,

@@ -90,8 +90,16 @@ impl Azurite {
         }
     }
 
+    /// Stop gracefully (Azurite writes its metadata out on SIGTERM, so a
+    /// restart finds the same containers), killing it if it lingers.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            // SAFETY: signalling our own child, not yet reaped.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }

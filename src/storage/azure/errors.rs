@@ -55,24 +55,24 @@ pub fn classify(s: &AzureStorage, name: &str, e: azure_core::Error) -> StorageEr
         },
         (None, _) => StorageError::Remote {
             name: what(),
-            detail: redact(&chain(&e), &s.secrets),
+            detail: format!(
+                "cannot reach the storage service ({})",
+                redact(&root_cause(&e), &s.secrets)
+            ),
         },
     }
 }
 
-/// The error and its causes on one line.
-fn chain(e: &azure_core::Error) -> String {
-    let mut out = e.to_string();
+/// The innermost cause ("Connection refused", "dns error"), which is what
+/// the user can act on; the layers above it repeat the request's URL.
+fn root_cause(e: &azure_core::Error) -> String {
+    let mut text = e.to_string();
     let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(c) = cur {
-        let t = c.to_string();
-        if !out.contains(&t) {
-            out.push_str(": ");
-            out.push_str(&t);
-        }
+        text = c.to_string();
         cur = c.source();
     }
-    out.replace('\n', " ")
+    text.replace('\n', " ")
 }
 
 /// Drop the query of every URL (where a SAS token sits) and every known

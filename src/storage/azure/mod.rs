@@ -356,7 +356,8 @@ impl Storage for AzureStorage {
         };
         self.rt.block_on(async {
             let opts = BlobContainerClientListBlobsOptions {
-                prefix: Some(full),
+                // An empty `prefix=` is signed differently by some services.
+                prefix: Some(full).filter(|p| !p.is_empty()),
                 maxresults: self.tuning.list_page,
                 ..Default::default()
             };
@@ -396,7 +397,8 @@ impl Storage for AzureStorage {
             match self.blob(name).get_properties(None).await {
                 Ok(_) => Ok(true),
                 Err(e) => match self.err(name, e) {
-                    StorageError::NotFound(_) => Ok(false),
+                    // No container, no object: `init` asks this first.
+                    StorageError::NotFound(_) | StorageError::ContainerMissing(_) => Ok(false),
                     e => Err(e),
                 },
             }
