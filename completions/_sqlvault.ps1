@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Back up whatever a policy says is due now (safe to call from cron every few minutes)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply a policy''s retention and delete the data no remaining point needs')
             [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Move restore points older than the policy''s archive age to the archive repository')
+            [CompletionResult]::new('rehydrate', 'rehydrate', [CompletionResultType]::ParameterValue, 'Bring the objects a restore point needs back from the Azure Archive tier')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -231,6 +232,21 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'sqlvault;rehydrate' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'With `latest`: the latest point of this database')
+            [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'How fast Azure should bring the objects back')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Check again every few minutes until every object is back')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'sqlvault;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a new repository')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
@@ -243,6 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Back up whatever a policy says is due now (safe to call from cron every few minutes)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply a policy''s retention and delete the data no remaining point needs')
             [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Move restore points older than the policy''s archive age to the archive repository')
+            [CompletionResult]::new('rehydrate', 'rehydrate', [CompletionResultType]::ParameterValue, 'Bring the objects a restore point needs back from the Azure Archive tier')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -281,6 +298,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;help;archive' {
+            break
+        }
+        'sqlvault;help;rehydrate' {
             break
         }
         'sqlvault;help;help' {

@@ -360,3 +360,55 @@ fn sas_token_works_and_an_expired_one_is_an_auth_error() {
         out.stderr
     );
 }
+
+#[test]
+fn access_tier_applies_to_packs_and_archived_points_are_rehydrated() {
+    let az = Azurite::start();
+    let s = Scratch::new();
+    let db = s.join("app.db");
+    make_fixture(&db, "wal", 10);
+    let expected = fingerprint(&db);
+
+    let cool = AzVault::new(&s, &az, "tiers/cool?tier=cool");
+    cool.run(&["init"]).expect_code(0);
+    cool.backup_one(&db);
+    let st = storage(&az, "tiers/cool");
+    let packs = st.list("packs/").unwrap();
+    assert!(!packs.is_empty());
+    for p in &packs {
+        assert_eq!(st.access_tier(&p.name).unwrap().as_deref(), Some("Cool"));
+    }
+    // The objects every backup reads stay in the account's default tier.
+    assert_ne!(st.access_tier("config").unwrap().as_deref(), Some("Cool"));
+
+    let arch = AzVault::new(&s, &az, "tiers/archive?tier=archive");
+    arch.run(&["init"]).expect_code(0);
+    let point = arch.backup_one(&db);
+    // Backups and listings still work; restoring needs a rehydration.
+    assert_eq!(arch.points().len(), 1);
+    let target = s.join("restored.db");
+    let out = run(arch.cmd().args(["restore", &point, "--to"]).arg(&target));
+    out.expect_code(4);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("Archive access tier"), "{}", out.stderr);
+    assert!(out.stderr.contains("sqlvault rehydrate"), "{}", out.stderr);
+    assert!(!target.exists());
+
+    let out = run(arch
+        .cmd()
+        .env("SQLVAULT_REHYDRATE_POLL_SECONDS", "1")
+        .args([
+            "--json",
+            "rehydrate",
+            &point[..8],
+            "--priority",
+            "high",
+            "--wait",
+        ]));
+    out.expect_code(0);
+    let r = out.json();
+    assert_eq!(r["rehydrating"], 0, "{r:#}");
+    assert_eq!(r["online"], r["objects"], "{r:#}");
+    arch.restore(&point, &target);
+    assert_same_db(&target, &expected);
+}

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod policy_repo;
 pub mod prune;
+pub mod rehydrate;
 pub mod report;
 pub mod run;
 

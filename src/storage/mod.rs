@@ -50,6 +50,14 @@ pub struct ObjectInfo {
     pub size: u64,
 }
 
+/// Whether an object can be read now, for storage with an archive tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierState {
+    Online,
+    /// Being brought back from the archive tier (hours).
+    Rehydrating,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PutOutcome {
     Created,
@@ -128,7 +136,7 @@ impl From<StorageError> for crate::error::Error {
                 "run `sqlvault init --repo <the same azure:// URL>` first; it creates the container"
             }
             StorageError::Archived(_) => {
-                "rehydrate the repository's blobs to the Hot or Cool tier first, e.g. `az storage blob set-tier --tier Hot --rehydrate-priority Standard --container-name CONTAINER --name BLOB`, wait until done (hours), then run the command again"
+                "run `sqlvault rehydrate <point> --wait` for the point you are restoring (Azure takes hours to bring archived data back), then run the command again"
             }
             StorageError::Corrupt(_) => {
                 "run the command again; if it keeps failing, run `sqlvault verify`"
@@ -175,6 +183,13 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// excludes nothing.
     fn lock(&self, _name: &str, _shared: bool) -> Result<Box<dyn Send>, StorageError> {
         Ok(Box::new(()))
+    }
+
+    /// Make an archived object readable again, or report how far that is.
+    /// Only storage with an archive tier implements it: elsewhere every
+    /// object is online.
+    fn rehydrate(&self, _name: &str, _high_priority: bool) -> Result<TierState, StorageError> {
+        Ok(TierState::Online)
     }
 
     fn exists(&self, name: &str) -> Result<bool, StorageError> {

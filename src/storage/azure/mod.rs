@@ -11,12 +11,13 @@ mod auth;
 mod errors;
 mod lock;
 mod policies;
+mod rehydrate;
 mod sign;
 mod url;
 
 pub use url::{AzureUrl, Tier, is_azure};
 
-use super::{ObjectInfo, PutOutcome, Storage, StorageError};
+use super::{ObjectInfo, PutOutcome, Storage, StorageError, TierState};
 use auth::Credential;
 use azure_core::http::{ClientOptions, Etag, RetryOptions, policies::Policy};
 use azure_storage_blob::models::{
@@ -165,6 +166,19 @@ impl AzureStorage {
         self.counter.requests.load(Ordering::Relaxed)
     }
 
+    /// The access tier of object `name` as the service reports it.
+    pub fn access_tier(&self, name: &str) -> Result<Option<String>, StorageError> {
+        use azure_storage_blob::models::BlobClientGetPropertiesResultHeaders as _;
+        self.rt.block_on(async {
+            let p = self
+                .blob(name)
+                .get_properties(None)
+                .await
+                .map_err(|e| self.err(name, e))?;
+            Ok(p.access_tier().ok().flatten())
+        })
+    }
+
     fn blob(&self, name: &str) -> BlobClient {
         self.container.blob_client(&self.url.blob_name(name))
     }
@@ -173,7 +187,14 @@ impl AzureStorage {
         errors::classify(self, name, e)
     }
 
-    fn tier(&self) -> Option<AccessTier> {
+    /// The tier for object `name`: the repository's for packs, the account
+    /// default for the small objects every backup reads (config, keys,
+    /// index, points), so that backups and listings keep working in a
+    /// repository whose data sits in Cool, Cold or Archive.
+    fn tier(&self, name: &str) -> Option<AccessTier> {
+        if !name.starts_with("packs/") {
+            return None;
+        }
         self.url.tier.map(|t| match t {
             Tier::Hot => AccessTier::Hot,
             Tier::Cool => AccessTier::Cool,
@@ -290,7 +311,7 @@ impl Storage for AzureStorage {
             blob_content_md5: Some(Md5::digest(data).to_vec()),
             parallel: NonZero::new(self.tuning.parallel),
             partition_size: NonZero::new(partition as u64),
-            tier: self.tier(),
+            tier: self.tier(name),
             ..Default::default()
         };
         let content = azure_core::Bytes::copy_from_slice(data);
@@ -407,5 +428,9 @@ impl Storage for AzureStorage {
 
     fn lock(&self, name: &str, shared: bool) -> Result<Box<dyn Send>, StorageError> {
         lock::take(self, name, shared)
+    }
+
+    fn rehydrate(&self, name: &str, high_priority: bool) -> Result<TierState, StorageError> {
+        rehydrate::rehydrate(self, name, high_priority)
     }
 }
