@@ -308,6 +308,22 @@ impl Policy {
                     ),
                 ));
             }
+            if let Some(t) = &repo.tier {
+                if crate::storage::azure::Tier::parse(t).is_none() {
+                    return Err(bad(
+                        "tier",
+                        format!("[{section}] tier must be hot, cool, cold or archive"),
+                    ));
+                }
+                if !crate::storage::azure::is_azure(&repo.path.to_string_lossy()) {
+                    return Err(bad(
+                        "tier",
+                        format!(
+                            "[{section}] tier applies only to an azure://ACCOUNT/CONTAINER path"
+                        ),
+                    ));
+                }
+            }
             if repo.password.is_some() {
                 warnings.push(format!(
                     "{}: a password is written inline in the policy; use password-env or password-file so it does not sit in a file others may read",
