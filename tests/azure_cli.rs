@@ -412,3 +412,65 @@ fn access_tier_applies_to_packs_and_archived_points_are_rehydrated() {
     arch.restore(&point, &target);
     assert_same_db(&target, &expected);
 }
+
+#[test]
+fn policy_runs_and_archives_into_azure_repositories() {
+    let az = Azurite::start();
+    let s = Scratch::new();
+    let dbs = s.join("dbs");
+    std::fs::create_dir_all(&dbs).unwrap();
+    make_fixture(&dbs.join("a.db"), "wal", 11);
+    let expected = fingerprint(&dbs.join("a.db"));
+    let primary = AzVault::new(&s, &az, "pol/primary");
+    primary.run(&["init"]).expect_code(0);
+    let archive = AzVault::new(&s, &az, "pol/archive");
+    archive.run(&["init"]).expect_code(0);
+    let policy = s.join("p.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"
+[repository]
+path = "{primary}"
+password-env = "SQLVAULT_PASSWORD"
+
+[archive]
+path = "{archive}"
+tier = "cold"
+after-days = 0
+password-env = "SQLVAULT_PASSWORD"
+
+[[source]]
+name = "local"
+engine = "sqlite"
+databases = ["{db}"]
+
+[schedule]
+time-zone = "UTC"
+full = {{ frequency = "daily", at = "00:00" }}
+
+[retention]
+daily = 7
+"#,
+            primary = az.url("pol/primary"),
+            archive = az.url("pol/archive"),
+            db = dbs.join("a.db").display()
+        ),
+    )
+    .unwrap();
+    let policy_run = |cmd: &str| run(primary.cmd().args(["--json", cmd, "--policy"]).arg(&policy));
+    run(primary.cmd().args(["policy", "check"]).arg(&policy)).expect_code(0);
+    policy_run("run").expect_code(0);
+    assert_eq!(primary.points().len(), 1);
+    policy_run("archive").expect_code(0);
+    assert!(primary.points().is_empty(), "moved out of the primary");
+    let moved = archive.points();
+    assert_eq!(moved.len(), 1);
+    let st = storage(&az, "pol/archive");
+    for p in st.list("packs/").unwrap() {
+        assert_eq!(st.access_tier(&p.name).unwrap().as_deref(), Some("Cold"));
+    }
+    let target = s.join("from-archive.db");
+    archive.restore(moved[0]["id"].as_str().unwrap(), &target);
+    assert_same_db(&target, &expected);
+}
