@@ -474,3 +474,27 @@ daily = 7
     archive.restore(moved[0]["id"].as_str().unwrap(), &target);
     assert_same_db(&target, &expected);
 }
+
+#[test]
+fn retries_carry_a_backup_through_a_short_outage() {
+    let mut az = Azurite::start();
+    let s = Scratch::new();
+    let big = s.join("big.db");
+    make_blob_db(&big, "wal", 80 << 20, 12);
+    let expected = fingerprint(&big);
+    let vault = AzVault::new(&s, &az, "blip");
+    vault.run(&["init"]).expect_code(0);
+
+    let mut child = vault.spawn_backup(&big, &[("SQLVAULT_AZURE_RETRY_SECONDS", "60")]);
+    wait_for_pack(&storage(&az, "blip"), &mut child);
+    az.stop();
+    std::thread::sleep(Duration::from_secs(1));
+    az.restart();
+    let out = output(child);
+    out.expect_code(0);
+    let p = point_of(&out.json()["databases"][0]);
+    vault.verify_ok();
+    let r = s.join("restored.db");
+    vault.restore(&p, &r);
+    assert_same_db(&r, &expected);
+}
