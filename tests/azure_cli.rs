@@ -171,6 +171,9 @@ fn init_backup_restore_verify_end_to_end() {
     let out = vault.run(&["--json", "verify", "--restore"]);
     out.expect_code(0);
     assert_eq!(out.json()["status"], "ok");
+    let out = vault.run(&["--json", "sessions"]);
+    out.expect_code(0);
+    assert!(out.stdout.contains("backup"), "{}", out.stdout);
     // Nothing of the repository leaks outside its prefix.
     let stray = storage(&az, "backups").list("").unwrap();
     assert!(
@@ -461,6 +464,10 @@ daily = 7
     let policy_run = |cmd: &str| run(primary.cmd().args(["--json", cmd, "--policy"]).arg(&policy));
     run(primary.cmd().args(["policy", "check"]).arg(&policy)).expect_code(0);
     policy_run("run").expect_code(0);
+    assert_eq!(primary.points().len(), 1);
+    // prune takes the repository lock exclusively (a blob lease) and keeps
+    // today's point.
+    policy_run("prune").expect_code(0);
     assert_eq!(primary.points().len(), 1);
     policy_run("archive").expect_code(0);
     assert!(primary.points().is_empty(), "moved out of the primary");

@@ -143,7 +143,11 @@ impl AzureStorage {
                 ..Default::default()
             }),
         )
-        .map_err(|e| StorageError::Config(format!("{url}: {}", e.kind())))?;
+        .map_err(|e| {
+            // E.g. Entra ID over plain http; the SDK's text may hold the URL.
+            let text = errors::redact(&e.to_string(), &resolved.secrets());
+            StorageError::Config(format!("{url}: {text}"))
+        })?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(4)
             .thread_name("azure-io")
