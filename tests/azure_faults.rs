@@ -202,3 +202,19 @@ fn sas_token_works_and_an_expired_one_is_an_auth_error() {
         out.stderr
     );
 }
+
+#[test]
+fn no_credentials_for_a_plain_http_endpoint_is_a_usage_error() {
+    let az = Azurite::start();
+    let s = Scratch::new();
+    let url = format!("{}?endpoint={}", az.url("nocreds"), az.endpoint());
+    let vault = AzVault::with_env(&s, url, vec![]);
+    let out = vault.run(&["init"]);
+    out.expect_code(2);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("AZURE_STORAGE_CONNECTION_STRING"),
+        "{}",
+        out.stderr
+    );
+}

@@ -36,6 +36,15 @@ pub fn classify(s: &AzureStorage, name: &str, e: azure_core::Error) -> StorageEr
             name.to_string()
         }
     };
+    if matches!(e.kind(), ErrorKind::Credential) {
+        return StorageError::Auth {
+            location: s.url.to_string(),
+            detail: format!(
+                "no Microsoft Entra ID token ({})",
+                redact(&root_cause(&e), &s.secrets)
+            ),
+        };
+    }
     match (status(&e), code.as_deref()) {
         (_, Some("ContainerNotFound")) => StorageError::ContainerMissing(s.url.to_string()),
         (Some(404), _) => StorageError::NotFound(name.to_string()),

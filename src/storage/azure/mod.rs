@@ -99,11 +99,12 @@ impl AzureStorage {
         env: &dyn Fn(&str) -> Option<String>,
         tuning: Tuning,
     ) -> Result<AzureStorage, StorageError> {
+        // reqwest is built without a default TLS provider; use ring, like the
+        // rest of the crate. Before anything builds an HTTP client (the Entra
+        // ID credentials do). An error only means one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let url = AzureUrl::parse(location).map_err(StorageError::Config)?;
         let resolved = auth::resolve(&url, env).map_err(StorageError::Config)?;
-        // reqwest is built without a default TLS provider; use ring, like the
-        // rest of the crate. An error only means one is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let counter = Arc::new(policies::CountPolicy::default());
         let mut per_try: Vec<Arc<dyn Policy>> =
             vec![Arc::new(policies::ContentMd5Policy), counter.clone()];
@@ -125,7 +126,14 @@ impl AzureStorage {
                 per_try.push(Arc::new(p));
             }
             Credential::Sas(sas) => container_url.set_query(Some(sas)),
-            Credential::Entra(c) => token = Some(c.clone()),
+            Credential::Entra(c) => {
+                if resolved.endpoint.scheme() != "https" {
+                    return Err(StorageError::Config(format!(
+                        "{url}: no AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY is set, and Microsoft Entra ID needs an https endpoint"
+                    )));
+                }
+                token = Some(c.clone());
+            }
         }
         let client_options = ClientOptions {
             per_try_policies: per_try,
