@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'sqlvault' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -43,12 +43,13 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Back up whatever a policy says is due now (safe to call from cron every few minutes)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply a policy''s retention and delete the data no remaining point needs')
             [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Move restore points older than the policy''s archive age to the archive repository')
+            [CompletionResult]::new('rehydrate', 'rehydrate', [CompletionResultType]::ParameterValue, 'Bring the objects a restore point needs back from the Azure Archive tier')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sqlvault;init' {
             [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'zstd level for data written to this repository (1-22)')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--no-encryption', '--no-encryption', [CompletionResultType]::ParameterName, 'Store data unencrypted (anyone with access to the storage can read it)')
@@ -71,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'How to get a consistent view of a live SQLite database')
             [CompletionResult]::new('--staging-dir', '--staging-dir', [CompletionResultType]::ParameterName, 'Directory for staging copies (default: the system temp directory)')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database locked by a writer')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'PostgreSQL: every database of the server (not templates)')
@@ -84,7 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;discover' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--include-templates', '--include-templates', [CompletionResultType]::ParameterName, 'Also list template databases')
@@ -99,7 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         'sqlvault;points' {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Only restore points of this database')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'List the points of this policy''s repository and of its archive repository, with where each one lives')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -118,7 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'PostgreSQL: restore only this table (`schema.name`) into an existing database')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Find the point in this policy''s repository or, once archived, in its archive repository')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'How to check the restored database before it is put in place')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the target if it exists')
@@ -133,7 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;verify' {
             [CompletionResult]::new('--pg-server', '--pg-server', [CompletionResultType]::ParameterName, 'With --restore: a PostgreSQL server (postgres://user@host/) to restore PostgreSQL points into, each in a scratch database that is dropped afterwards')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--restore', '--restore', [CompletionResultType]::ParameterName, 'Also restore every restore point into a temporary directory and check it')
@@ -147,7 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;sessions' {
             [CompletionResult]::new('--last', '--last', [CompletionResultType]::ParameterName, 'Show only the newest N sessions')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -159,7 +160,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;policy' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -173,7 +174,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;policy;check' {
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
@@ -197,7 +198,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;run' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file (TOML)')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what is due without backing anything up')
@@ -211,7 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;prune' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file (TOML) whose retention to apply')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be deleted, and why each kept point is kept')
@@ -225,7 +226,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;archive' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file (TOML) naming the archive repository')
-            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location (a directory). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show which restore points would move')
@@ -235,6 +236,21 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'sqlvault;rehydrate' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'With `latest`: the latest point of this database')
+            [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'How fast Azure should bring the objects back')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Check again every few minutes until every object is back')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'sqlvault;help' {
@@ -249,6 +265,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Back up whatever a policy says is due now (safe to call from cron every few minutes)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply a policy''s retention and delete the data no remaining point needs')
             [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Move restore points older than the policy''s archive age to the archive repository')
+            [CompletionResult]::new('rehydrate', 'rehydrate', [CompletionResultType]::ParameterValue, 'Bring the objects a restore point needs back from the Azure Archive tier')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -287,6 +304,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;help;archive' {
+            break
+        }
+        'sqlvault;help;rehydrate' {
             break
         }
         'sqlvault;help;help' {

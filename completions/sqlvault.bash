@@ -40,6 +40,9 @@ _sqlvault() {
             sqlvault,prune)
                 cmd="sqlvault__subcmd__prune"
                 ;;
+            sqlvault,rehydrate)
+                cmd="sqlvault__subcmd__rehydrate"
+                ;;
             sqlvault,restore)
                 cmd="sqlvault__subcmd__restore"
                 ;;
@@ -76,6 +79,9 @@ _sqlvault() {
             sqlvault__subcmd__help,prune)
                 cmd="sqlvault__subcmd__help__subcmd__prune"
                 ;;
+            sqlvault__subcmd__help,rehydrate)
+                cmd="sqlvault__subcmd__help__subcmd__rehydrate"
+                ;;
             sqlvault__subcmd__help,restore)
                 cmd="sqlvault__subcmd__help__subcmd__restore"
                 ;;
@@ -110,7 +116,7 @@ _sqlvault() {
 
     case "${cmd}" in
         sqlvault)
-            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points restore verify sessions policy run prune archive help"
+            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points restore verify sessions policy run prune archive rehydrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -258,7 +264,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help)
-            opts="init backup discover points restore verify sessions policy run prune archive help"
+            opts="init backup discover points restore verify sessions policy run prune archive rehydrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +390,20 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__rehydrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -620,6 +640,40 @@ _sqlvault() {
             case "${prev}" in
                 --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__rehydrate)
+            opts="-q -h --database --priority --wait --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -W "standard high" -- "${cur}"))
                     return 0
                     ;;
                 --repo)

@@ -24,7 +24,7 @@ function __fish_sqlvault_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c sqlvault -n "__fish_sqlvault_needs_command" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -l json -d 'Print the session report as JSON on stdout'
@@ -43,9 +43,10 @@ complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "policy" -d 'Polic
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "rehydrate" -d 'Bring the objects a restore point needs back from the Azure Archive tier'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l compression -d 'zstd level for data written to this repository (1-22)' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -l no-encryption -d 'Store data unencrypted (anyone with access to the storage can read it)'
@@ -65,7 +66,7 @@ direct\t'Read pages from the live database in one read transaction'
 copy\t'Copy the database with the online backup API into a staging file first, then read that; the staging file is removed afterwards'"
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-dir -d 'Directory for staging copies (default: the system temp directory)' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l busy-timeout -d 'Seconds to wait for a database locked by a writer' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l all -d 'PostgreSQL: every database of the server (not templates)'
@@ -73,7 +74,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l json -d 'Pr
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l include-templates -d 'Also list template databases'
@@ -83,7 +84,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l no-progre
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l database -d 'Only restore points of this database' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l policy -d 'List the points of this policy\'s repository and of its archive repository, with where each one lives' -r -F
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand points" -l json -d 'Print the session report as JSON on stdout'
@@ -98,7 +99,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l policy -d 
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l check -d 'How to check the restored database before it is put in place' -r -f -a "full\t'The engine\'s full consistency check (SQLite `PRAGMA integrity_check`)'
 quick\t'A faster structural check (SQLite `PRAGMA quick_check`: no index-to-table cross-check)'
 none\t'No check beyond the per-chunk checksums every restore verifies'"
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l force -d 'Replace the target if it exists'
@@ -108,7 +109,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s q -l quiet
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l pg-server -d 'With --restore: a PostgreSQL server (postgres://user@host/) to restore PostgreSQL points into, each in a scratch database that is dropped afterwards' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l restore -d 'Also restore every restore point into a temporary directory and check it'
@@ -117,14 +118,14 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -s q -l quiet 
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l last -d 'Show only the newest N sessions' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l json -d 'Print the session report as JSON on stdout'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand sessions" -s h -l help -d 'Print help'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -l json -d 'Print the session report as JSON on stdout'
@@ -133,7 +134,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate a policy file and print its plan in words'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from check" -l json -d 'Print the session report as JSON on stdout'
@@ -143,7 +144,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_see
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a policy file and print its plan in words'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l policy -d 'The policy file (TOML)' -r -F
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l dry-run -d 'Show what is due without backing anything up'
@@ -152,7 +153,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -s q -l quiet -d 
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand run" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l policy -d 'The policy file (TOML) whose retention to apply' -r -F
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l dry-run -d 'Show what would be deleted, and why each kept point is kept'
@@ -161,7 +162,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -s q -l quiet -
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand prune" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l policy -d 'The policy file (TOML) naming the archive repository' -r -F
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l repo -d 'Repository location (a directory). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l dry-run -d 'Show which restore points would move'
@@ -169,16 +170,28 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l json -d 'P
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand archive" -s h -l help -d 'Print help'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "init" -d 'Create a new repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "discover" -d 'List the databases of a PostgreSQL server and whether they are protected'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "points" -d 'List restore points'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "restore" -d 'Restore a restore point into a new database'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "sessions" -d 'The history of runs recorded in the repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "policy" -d 'Policy files: check one'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l database -d 'With `latest`: the latest point of this database' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l priority -d 'How fast Azure should bring the objects back' -r -f -a "standard\t'Up to 15 hours, at the lower price'
+high\t'Usually under an hour for small objects, at a higher price'"
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l password-file -d 'Read the repository password from the first line of this file' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l wait -d 'Check again every few minutes until every object is back'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l json -d 'Print the session report as JSON on stdout'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -s q -l quiet -d 'Print nothing but errors and the JSON report'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand rehydrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "init" -d 'Create a new repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "discover" -d 'List the databases of a PostgreSQL server and whether they are protected'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "points" -d 'List restore points'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "restore" -d 'Restore a restore point into a new database'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "verify" -d 'Re-read every object of the repository; with --restore, test-restore every point'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "sessions" -d 'The history of runs recorded in the repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "policy" -d 'Policy files: check one'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "run" -d 'Back up whatever a policy says is due now (safe to call from cron every few minutes)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "prune" -d 'Apply a policy\'s retention and delete the data no remaining point needs'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "archive" -d 'Move restore points older than the policy\'s archive age to the archive repository'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "rehydrate" -d 'Bring the objects a restore point needs back from the Azure Archive tier'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points restore verify sessions policy run prune archive rehydrate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Validate a policy file and print its plan in words'

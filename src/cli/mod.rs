@@ -29,9 +29,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Repository location (a directory). Without it, the default repository
-    /// in the user's data directory is used, created on first backup. With
-    /// --policy, the policy's repositories are used instead.
+    /// Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix]
+    /// (credentials from the environment, see the README). Without it, the
+    /// default repository in the user's data directory is used, created on
+    /// first backup. With --policy, the policy's repositories are used instead.
     #[arg(
         long,
         global = true,
@@ -94,6 +95,8 @@ pub enum Command {
     Prune(commands::prune::PruneArgs),
     /// Move restore points older than the policy's archive age to the archive repository.
     Archive(commands::archive::ArchiveArgs),
+    /// Bring the objects a restore point needs back from the Azure Archive tier.
+    Rehydrate(commands::rehydrate::RehydrateArgs),
 }
 
 /// Run the command; the returned number is the process exit code.
@@ -111,5 +114,6 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Run(a) => commands::run::run(&cli.global, a, &out),
         Command::Prune(a) => commands::prune::run(&cli.global, a, &out),
         Command::Archive(a) => commands::archive::run(&cli.global, a, &out),
+        Command::Rehydrate(a) => commands::rehydrate::run(&cli.global, a, &out),
     }
 }

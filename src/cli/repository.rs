@@ -4,7 +4,7 @@
 
 use super::{Global, secrets};
 use sqlvault::repo::{InitOptions, Repository, Secret};
-use sqlvault::storage::{LocalStorage, Storage};
+use sqlvault::storage::Storage;
 use sqlvault::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,19 +28,20 @@ pub fn default_paths() -> Result<DefaultPaths> {
     })
 }
 
-pub fn storage_for(path: &Path) -> Arc<dyn Storage> {
-    Arc::new(LocalStorage::new(path))
+/// A directory or an `azure://ACCOUNT/CONTAINER[/prefix]` URL.
+pub fn storage_for(path: &Path) -> Result<Arc<dyn Storage>> {
+    Ok(sqlvault::storage::open_location(path, None)?)
 }
 
 /// Open the repository named by --repo, or the default one.
 /// With `create_default`, a missing default repository is created.
 pub fn open(g: &Global, create_default: bool, quiet: bool) -> Result<Arc<Repository>> {
     if let Some(path) = &g.repo {
-        let repo = Repository::open(storage_for(path), || secrets::password(g))?;
+        let repo = Repository::open(storage_for(path)?, || secrets::password(g))?;
         return Ok(Arc::new(repo));
     }
     let d = default_paths()?;
-    let storage = storage_for(&d.repo);
+    let storage = storage_for(&d.repo)?;
     let explicit_secret = g.key_file.is_some() || g.password_file.is_some();
     let secret = || {
         if explicit_secret {

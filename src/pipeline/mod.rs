@@ -6,6 +6,7 @@ pub mod adhoc;
 pub mod archive;
 pub mod policy_repo;
 pub mod prune;
+pub mod rehydrate;
 pub mod report;
 pub mod run;
 pub mod sources;

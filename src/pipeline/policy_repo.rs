@@ -3,7 +3,6 @@
 use crate::error::{Error, Kind, Result};
 use crate::policy::file::RepositorySpec;
 use crate::repo::{Repository, Secret};
-use crate::storage::{LocalStorage, Storage};
 use std::sync::Arc;
 
 /// The password or key a repository section names (never printed).
@@ -53,7 +52,7 @@ pub fn secret(spec: &RepositorySpec) -> Result<Secret> {
 }
 
 pub fn open(spec: &RepositorySpec) -> Result<Arc<Repository>> {
-    let storage: Arc<dyn Storage> = Arc::new(LocalStorage::new(&spec.path));
+    let storage = crate::storage::open_location(&spec.path, spec.tier.as_deref())?;
     Ok(Arc::new(Repository::open(storage, || secret(spec))?))
 }
 

@@ -26,7 +26,11 @@ pub struct PolicyFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RepositorySpec {
+    /// A directory, or `azure://ACCOUNT/CONTAINER[/prefix]`.
     pub path: PathBuf,
+    /// Azure only: the access tier objects are written in (hot, cool, cold, archive).
+    #[serde(default)]
+    pub tier: Option<String>,
     #[serde(default)]
     pub key_file: Option<PathBuf>,
     #[serde(default)]
@@ -41,7 +45,11 @@ pub struct RepositorySpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ArchiveSpec {
+    /// A directory, or `azure://ACCOUNT/CONTAINER[/prefix]`.
     pub path: PathBuf,
+    /// Azure only: the access tier objects are written in (hot, cool, cold, archive).
+    #[serde(default)]
+    pub tier: Option<String>,
     /// Restore points older than this many days move to the archive.
     pub after_days: u32,
     #[serde(default)]
@@ -60,6 +68,7 @@ impl ArchiveSpec {
     pub fn repository(&self) -> RepositorySpec {
         RepositorySpec {
             path: self.path.clone(),
+            tier: self.tier.clone(),
             key_file: self.key_file.clone(),
             password_file: self.password_file.clone(),
             password_env: self.password_env.clone(),
@@ -322,6 +331,22 @@ impl Policy {
                         "[{section}] names more than one of key-file, password-file, password-env, password; give one"
                     ),
                 ));
+            }
+            if let Some(t) = &repo.tier {
+                if crate::storage::azure::Tier::parse(t).is_none() {
+                    return Err(bad(
+                        "tier",
+                        format!("[{section}] tier must be hot, cool, cold or archive"),
+                    ));
+                }
+                if !crate::storage::azure::is_azure(&repo.path.to_string_lossy()) {
+                    return Err(bad(
+                        "tier",
+                        format!(
+                            "[{section}] tier applies only to an azure://ACCOUNT/CONTAINER path"
+                        ),
+                    ));
+                }
             }
             if repo.password.is_some() {
                 warnings.push(format!(

@@ -12,6 +12,7 @@ pub mod format;
 pub mod ids;
 pub mod index;
 pub mod keys;
+mod needed;
 pub mod pack;
 pub mod point;
 pub mod reader;

@@ -6,19 +6,56 @@
 //! or by range. The repository layer gives every object its name and checks
 //! its content; backends only move bytes.
 
+pub mod azure;
 mod local;
 mod memory;
 
+pub use azure::AzureStorage;
 pub use local::LocalStorage;
 pub use memory::MemoryStorage;
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The backend a repository location names: `azure://…` or a directory.
+/// `tier` (Azure only) is the access tier for objects written.
+pub fn open_location(
+    location: &Path,
+    tier: Option<&str>,
+) -> Result<Arc<dyn Storage>, StorageError> {
+    let text = location.to_string_lossy();
+    if azure::is_azure(&text) {
+        let mut url = text.into_owned();
+        if let Some(t) = tier {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("tier=");
+            url.push_str(t);
+        }
+        return Ok(Arc::new(AzureStorage::open(&url)?));
+    }
+    if tier.is_some() {
+        return Err(StorageError::Config(format!(
+            "`{}`: an access tier applies only to azure:// repositories",
+            location.display()
+        )));
+    }
+    Ok(Arc::new(LocalStorage::new(location)))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
     /// Name relative to the repository root, `/`-separated.
     pub name: String,
     pub size: u64,
+}
+
+/// Whether an object can be read now, for storage with an archive tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierState {
+    Online,
+    /// Being brought back from the archive tier (hours).
+    Rehydrating,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +78,20 @@ pub enum StorageError {
         name: String,
         source: std::io::Error,
     },
+    /// The location itself is malformed (bad URL, unusable credentials).
+    #[error("{0}")]
+    Config(String),
+    #[error("the storage refused access to `{location}`: {detail}")]
+    Auth { location: String, detail: String },
+    #[error("the container of `{0}` does not exist")]
+    ContainerMissing(String),
+    #[error("object `{0}` is in the Archive access tier and cannot be read until it is rehydrated")]
+    Archived(String),
+    #[error("object `{0}` arrived damaged (its MD5 does not match)")]
+    Corrupt(String),
+    /// The service answered with an error, or could not be reached.
+    #[error("storage request for `{name}` failed: {detail}")]
+    Remote { name: String, detail: String },
 }
 
 impl StorageError {
@@ -75,9 +126,30 @@ impl From<StorageError> for crate::error::Error {
                 "free space on the repository's disk (or prune old restore points) and run the backup again; earlier restore points are intact"
             }
             StorageError::Io { .. } => "check the storage and try again",
+            StorageError::Config(_) => {
+                "write the repository as azure://ACCOUNT/CONTAINER[/prefix][?endpoint=URL&tier=hot|cool|cold|archive] and give credentials in the environment (see the README)"
+            }
+            StorageError::Auth { .. } => {
+                "check AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN (not expired, with read/write/list/delete rights) or AZURE_STORAGE_KEY, or the Entra ID role (Storage Blob Data Contributor)"
+            }
+            StorageError::ContainerMissing(_) => {
+                "run `sqlvault init --repo <the same azure:// URL>` first; it creates the container"
+            }
+            StorageError::Archived(_) => {
+                "run `sqlvault rehydrate <point> --wait` for the point you are restoring (Azure takes hours to bring archived data back), then run the command again"
+            }
+            StorageError::Corrupt(_) => {
+                "run the command again; if it keeps failing, run `sqlvault verify`"
+            }
+            StorageError::Remote { .. } => {
+                "check that the storage endpoint is reachable and try again; earlier restore points are intact"
+            }
         };
         let kind = match e {
-            StorageError::NotFound(_) => Kind::Repository,
+            StorageError::NotFound(_) | StorageError::ContainerMissing(_) => Kind::Repository,
+            StorageError::Archived(_) => Kind::Repository,
+            StorageError::Config(_) => Kind::Usage,
+            StorageError::Auth { .. } => Kind::Auth,
             _ => Kind::Storage,
         };
         Error::new(kind, e.to_string()).with_hint(hint)
@@ -111,6 +183,13 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// excludes nothing.
     fn lock(&self, _name: &str, _shared: bool) -> Result<Box<dyn Send>, StorageError> {
         Ok(Box::new(()))
+    }
+
+    /// Make an archived object readable again, or report how far that is.
+    /// Only storage with an archive tier implements it: elsewhere every
+    /// object is online.
+    fn rehydrate(&self, _name: &str, _high_priority: bool) -> Result<TierState, StorageError> {
+        Ok(TierState::Online)
     }
 
     fn exists(&self, name: &str) -> Result<bool, StorageError> {

@@ -31,6 +31,12 @@ const ENV_TO_CLEAR: &[&str] = &[
     "XDG_CACHE_HOME",
     "XDG_STATE_HOME",
     "TMPDIR",
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_KEY",
+    "AZURE_STORAGE_ACCOUNT",
+    "AZURE_STORAGE_BLOB_ENDPOINT",
+    "SQLVAULT_AZURE_REQUEST_LOG",
 ];
 
 /// Path of the binary under test (for spawning children directly).

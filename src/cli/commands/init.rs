@@ -16,7 +16,7 @@ pub struct InitArgs {
 
 pub fn run(g: &Global, a: &InitArgs, out: &Output) -> Result<i32> {
     let path = g.repo.clone().ok_or_else(|| {
-        Error::usage("init needs --repo <path>").with_hint(
+        Error::usage("init needs --repo <path or azure:// URL>").with_hint(
             "the default repository is created by the first `sqlvault backup` without --repo",
         )
     })?;
@@ -29,7 +29,7 @@ pub fn run(g: &Global, a: &InitArgs, out: &Output) -> Result<i32> {
     } else {
         None
     };
-    let repo = Repository::init(repository::storage_for(&path), &opts, password.as_ref())?;
+    let repo = Repository::init(repository::storage_for(&path)?, &opts, password.as_ref())?;
     if out.json {
         println!(
             "{}",

@@ -5,6 +5,7 @@ pub mod init;
 pub mod points;
 pub mod policy;
 pub mod prune;
+pub mod rehydrate;
 pub mod restore;
 pub mod run;
 pub mod sessions;

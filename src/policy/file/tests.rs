@@ -159,3 +159,23 @@ fn inline_password_is_accepted_with_a_warning() {
     );
     assert!(!p.warnings[0].contains("hunter2"));
 }
+
+#[test]
+fn azure_repositories_take_a_tier() {
+    let text = MINIMAL.replace(
+        "path = \"/r\"",
+        "path = \"azure://acct/backups/prod\"\ntier = \"cool\"",
+    );
+    let p = parse(&text).unwrap();
+    assert_eq!(p.spec.repository.tier.as_deref(), Some("cool"));
+    let e = parse(&text.replace("\"cool\"", "\"frozen\"")).unwrap_err();
+    assert!(
+        e.message
+            .contains("tier must be hot, cool, cold or archive"),
+        "{}",
+        e.message
+    );
+    let local = MINIMAL.replace("path = \"/r\"", "path = \"/r\"\ntier = \"cool\"");
+    let e = parse(&local).unwrap_err();
+    assert!(e.message.contains("only to an azure://"), "{}", e.message);
+}

@@ -1,0 +1,47 @@
+//! Which pack objects a restore point needs: the packs of its chunks, of
+//! the delta bases they refer to, and of the points it depends on. Used to
+//! bring exactly those back from an archive tier.
+
+use super::Repository;
+use super::ids::{ChunkId, PackId, PointId};
+use super::index::unknown_chunk;
+use super::writer::pack_name;
+use crate::error::Result;
+use std::collections::{BTreeSet, HashMap};
+
+impl Repository {
+    /// Names of the pack objects restoring `point` reads, sorted.
+    pub fn packs_needed(&self, point: &PointId) -> Result<Vec<String>> {
+        // The index files, not the in-memory index: they also name the base
+        // of each delta, which the restore reads too.
+        let mut chunks: HashMap<ChunkId, (PackId, Option<ChunkId>)> = HashMap::new();
+        for id in self.list_indexes()? {
+            for p in self.read_index_file(&id)?.packs {
+                for b in p.blobs {
+                    chunks.entry(b.id).or_insert((p.id, b.base));
+                }
+            }
+        }
+        let mut packs = BTreeSet::new();
+        let mut next = Some(*point);
+        let mut seen = BTreeSet::new();
+        while let Some(id) = next.take() {
+            if !seen.insert(id) {
+                break;
+            }
+            let p = self.read_point(&id)?;
+            for s in &p.streams {
+                for (c, _) in &s.chunks {
+                    let (pack, base) = chunks.get(c).ok_or_else(|| unknown_chunk(c))?;
+                    packs.insert(*pack);
+                    if let Some(b) = base {
+                        let (bp, _) = chunks.get(b).ok_or_else(|| unknown_chunk(b))?;
+                        packs.insert(*bp);
+                    }
+                }
+            }
+            next = p.depends_on;
+        }
+        Ok(packs.iter().map(pack_name).collect())
+    }
+}
