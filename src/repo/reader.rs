@@ -1,10 +1,11 @@
 //! Reading streams back out of the repository.
 //!
-//! Consecutive chunks stored side by side in one pack are fetched with one
-//! ranged read (few requests on object stores); reads, decryption and
-//! decompression run on one thread per core, and the caller writes the
-//! results in order. At most `WINDOW` reads are in flight, so memory stays
-//! bounded.
+//! Chunks of a stream that lie close together in one pack are fetched with
+//! one ranged read (few requests on object stores): seal workers finish
+//! chunks slightly out of order, so neighbours in a stream are neighbours in
+//! the pack but not always in the same order. Reads, decryption and
+//! decompression run on several threads, and the caller writes the results
+//! in order. At most twice as many reads as workers are in flight, so memory stays bounded.
 
 use super::Repository;
 use super::delta::{self, corrupt};
@@ -26,8 +27,31 @@ struct ReadGroup {
     pack: PackId,
     offset: u64,
     length: u64,
-    /// (chunk id, offset within the read, stored length, raw length)
-    blobs: Vec<(ChunkId, u32, u32, u32)>,
+    /// Bytes of the range that the chunks use; the rest is read and skipped.
+    used: u64,
+    /// (chunk id, offset in the pack, stored length, raw length), in stream order.
+    blobs: Vec<(ChunkId, u64, u32, u32)>,
+}
+
+impl ReadGroup {
+    /// Take the blob at `start..start + len` of the same pack into this read
+    /// when the range stays within `MAX_READ` and skips no more bytes than
+    /// it uses (streams written side by side share packs).
+    fn try_add(&mut self, pack: &PackId, start: u64, len: u32) -> bool {
+        if self.pack != *pack {
+            return false;
+        }
+        let lo = self.offset.min(start);
+        let hi = (self.offset + self.length).max(start + len as u64);
+        let used = self.used + len as u64;
+        if hi - lo > MAX_READ || (hi - lo).saturating_sub(used) > used {
+            return false;
+        }
+        self.offset = lo;
+        self.length = hi - lo;
+        self.used = used;
+        true
+    }
 }
 
 fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
@@ -42,21 +66,19 @@ fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
                 len
             )));
         }
+        let blob = (*id, loc.offset as u64, loc.length, loc.raw_length);
         if let Some(g) = groups.last_mut()
-            && g.pack == pack
-            && g.offset + g.length == loc.offset as u64
-            && g.length + loc.length as u64 <= MAX_READ
+            && g.try_add(&pack, blob.1, blob.2)
         {
-            g.blobs
-                .push((*id, g.length as u32, loc.length, loc.raw_length));
-            g.length += loc.length as u64;
+            g.blobs.push(blob);
             continue;
         }
         groups.push(ReadGroup {
             pack,
-            offset: loc.offset as u64,
-            length: loc.length as u64,
-            blobs: vec![(*id, 0, loc.length, loc.raw_length)],
+            offset: blob.1,
+            length: blob.2 as u64,
+            used: blob.2 as u64,
+            blobs: vec![blob],
         });
     }
     Ok(groups)
@@ -119,8 +141,9 @@ impl Repository {
         let name = pack_name(&g.pack);
         let bytes = self.storage().get_range(&name, g.offset, g.length)?;
         let mut out = Vec::with_capacity(g.blobs.iter().map(|b| b.3 as usize).sum());
-        for (id, off, len, raw) in &g.blobs {
-            let sealed = &bytes[*off as usize..(*off + *len) as usize];
+        for (id, at, len, raw) in &g.blobs {
+            let off = (at - g.offset) as usize;
+            let sealed = &bytes[off..off + *len as usize];
             out.extend_from_slice(&self.open_blob(id, sealed, *raw, dz, Some(index))?);
         }
         Ok(out)
@@ -150,7 +173,7 @@ impl Repository {
         file.set_len(end).map_err(write_err)?;
         let next = AtomicUsize::new(0);
         let failed = std::sync::Mutex::new(None);
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = self.storage().read_concurrency();
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
@@ -193,8 +216,8 @@ impl Repository {
         progress: &dyn Progress,
     ) -> Result<u64> {
         let groups = plan(index, stream)?;
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let window = workers * 4;
+        let workers = self.storage().read_concurrency();
+        let window = workers * 2;
         let (job_tx, job_rx) = unbounded::<(usize, &ReadGroup)>();
         let (res_tx, res_rx) = bounded::<(usize, Result<Vec<u8>>)>(window);
         let mut written = 0u64;
@@ -241,5 +264,57 @@ impl Repository {
             result
         })?;
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(pack: u8, start: u64, len: u32) -> ReadGroup {
+        ReadGroup {
+            pack: PackId([pack; 32]),
+            offset: start,
+            length: len as u64,
+            used: len as u64,
+            blobs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn neighbours_in_any_order_share_one_read() {
+        let p = PackId([1; 32]);
+        // Stored as c2 c1 c4 c3 (seal workers finished them out of order).
+        let mut g = group(1, 100, 100);
+        assert!(g.try_add(&p, 0, 100));
+        assert!(g.try_add(&p, 300, 100));
+        assert!(g.try_add(&p, 200, 100));
+        assert_eq!((g.offset, g.length, g.used), (0, 400, 400));
+    }
+
+    #[test]
+    fn a_read_skips_at_most_as_much_as_it_uses() {
+        let p = PackId([1; 32]);
+        // Two streams interleaved in one pack: every other blob is skipped.
+        let mut g = group(1, 0, 100);
+        assert!(g.try_add(&p, 200, 100));
+        assert!(g.try_add(&p, 400, 100));
+        assert_eq!((g.offset, g.length, g.used), (0, 500, 300));
+        // Three streams: two of every three blobs would be skipped.
+        let mut g = group(1, 0, 100);
+        assert!(g.try_add(&p, 300, 100));
+        assert!(!g.try_add(&p, 600, 100));
+        assert_eq!((g.offset, g.length, g.used), (0, 400, 200));
+    }
+
+    #[test]
+    fn reads_stay_within_one_pack_and_the_size_limit() {
+        let mut g = group(1, 0, 100);
+        assert!(!g.try_add(&PackId([2; 32]), 100, 100));
+        let p = PackId([1; 32]);
+        let mut g = group(1, 0, (MAX_READ / 2) as u32);
+        assert!(g.try_add(&p, MAX_READ / 2, (MAX_READ / 2) as u32));
+        assert!(!g.try_add(&p, MAX_READ, 1));
+        assert_eq!(g.length, MAX_READ);
     }
 }

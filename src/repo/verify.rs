@@ -64,7 +64,7 @@ impl Repository {
             }
         }
         let ids: Vec<&PackId> = present.keys().collect();
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = self.storage().read_concurrency();
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {

@@ -192,6 +192,13 @@ pub trait Storage: Send + Sync + fmt::Debug {
         Ok(TierState::Online)
     }
 
+    /// How many reads a restore keeps in flight. A local disk gains
+    /// nothing from more than one per core; an object store answers each
+    /// request only after a round trip, which more reads at once hide.
+    fn read_concurrency(&self) -> usize {
+        cores()
+    }
+
     fn exists(&self, name: &str) -> Result<bool, StorageError> {
         match self.get_range(name, 0, 0) {
             Ok(_) => Ok(true),
@@ -199,4 +206,9 @@ pub trait Storage: Send + Sync + fmt::Debug {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The machine's cores, 2 when that cannot be known.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }

@@ -302,6 +302,10 @@ impl Storage for AzureStorage {
         self.url.to_string()
     }
 
+    fn read_concurrency(&self) -> usize {
+        super::cores().max(8)
+    }
+
     fn create(&self) -> Result<(), StorageError> {
         self.rt.block_on(async {
             match self.container.create(None).await {
