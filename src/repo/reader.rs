@@ -21,6 +21,9 @@ use std::io::Write;
 
 /// Largest single ranged read.
 const MAX_READ: u64 = 8 * 1024 * 1024;
+/// Most bytes one read may decompress to: chunks that compress 50:1 would
+/// otherwise make a read of `MAX_READ` hold 400 MiB.
+const MAX_READ_RAW: u64 = 16 * 1024 * 1024;
 
 /// One ranged read and the chunks in it.
 struct ReadGroup {
@@ -29,27 +32,45 @@ struct ReadGroup {
     length: u64,
     /// Bytes of the range that the chunks use; the rest is read and skipped.
     used: u64,
+    /// What the chunks decompress to.
+    raw: u64,
     /// (chunk id, offset in the pack, stored length, raw length), in stream order.
     blobs: Vec<(ChunkId, u64, u32, u32)>,
 }
 
 impl ReadGroup {
-    /// Take the blob at `start..start + len` of the same pack into this read
-    /// when the range stays within `MAX_READ` and skips no more bytes than
-    /// it uses (streams written side by side share packs).
-    fn try_add(&mut self, pack: &PackId, start: u64, len: u32) -> bool {
+    fn new(pack: PackId, blob: (ChunkId, u64, u32, u32)) -> Self {
+        ReadGroup {
+            pack,
+            offset: blob.1,
+            length: blob.2 as u64,
+            used: blob.2 as u64,
+            raw: blob.3 as u64,
+            blobs: vec![blob],
+        }
+    }
+
+    /// Take `blob` (id, offset in the pack, stored and raw length) into this
+    /// read when it is in the same pack, the range stays within `MAX_READ`
+    /// and `MAX_READ_RAW`, and skips no more bytes than it uses (streams
+    /// written side by side share packs).
+    fn try_add(&mut self, pack: &PackId, blob: (ChunkId, u64, u32, u32)) -> bool {
+        let (_, start, len, raw_len) = blob;
         if self.pack != *pack {
             return false;
         }
         let lo = self.offset.min(start);
         let hi = (self.offset + self.length).max(start + len as u64);
         let used = self.used + len as u64;
-        if hi - lo > MAX_READ || (hi - lo).saturating_sub(used) > used {
+        let raw = self.raw + raw_len as u64;
+        if hi - lo > MAX_READ || raw > MAX_READ_RAW || (hi - lo).saturating_sub(used) > used {
             return false;
         }
         self.offset = lo;
         self.length = hi - lo;
         self.used = used;
+        self.raw = raw;
+        self.blobs.push(blob);
         true
     }
 }
@@ -67,19 +88,9 @@ fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
             )));
         }
         let blob = (*id, loc.offset as u64, loc.length, loc.raw_length);
-        if let Some(g) = groups.last_mut()
-            && g.try_add(&pack, blob.1, blob.2)
-        {
-            g.blobs.push(blob);
-            continue;
+        if !groups.last_mut().is_some_and(|g| g.try_add(&pack, blob)) {
+            groups.push(ReadGroup::new(pack, blob));
         }
-        groups.push(ReadGroup {
-            pack,
-            offset: blob.1,
-            length: blob.2 as u64,
-            used: blob.2 as u64,
-            blobs: vec![blob],
-        });
     }
     Ok(groups)
 }
@@ -271,50 +282,60 @@ impl Repository {
 mod tests {
     use super::*;
 
-    fn group(pack: u8, start: u64, len: u32) -> ReadGroup {
-        ReadGroup {
-            pack: PackId([pack; 32]),
-            offset: start,
-            length: len as u64,
-            used: len as u64,
-            blobs: Vec::new(),
-        }
+    const P: PackId = PackId([1; 32]);
+
+    /// A blob of `len` stored bytes at `start`, decompressing to twice that.
+    fn blob(start: u64, len: u32) -> (ChunkId, u64, u32, u32) {
+        (ChunkId([0; 32]), start, len, len * 2)
+    }
+
+    fn span(g: &ReadGroup) -> (u64, u64, u64) {
+        (g.offset, g.length, g.used)
     }
 
     #[test]
     fn neighbours_in_any_order_share_one_read() {
-        let p = PackId([1; 32]);
         // Stored as c2 c1 c4 c3 (seal workers finished them out of order).
-        let mut g = group(1, 100, 100);
-        assert!(g.try_add(&p, 0, 100));
-        assert!(g.try_add(&p, 300, 100));
-        assert!(g.try_add(&p, 200, 100));
-        assert_eq!((g.offset, g.length, g.used), (0, 400, 400));
+        let mut g = ReadGroup::new(P, blob(100, 100));
+        assert!(g.try_add(&P, blob(0, 100)));
+        assert!(g.try_add(&P, blob(300, 100)));
+        assert!(g.try_add(&P, blob(200, 100)));
+        assert_eq!(span(&g), (0, 400, 400));
+        let starts: Vec<u64> = g.blobs.iter().map(|b| b.1).collect();
+        assert_eq!(starts, [100, 0, 300, 200], "kept in stream order");
     }
 
     #[test]
     fn a_read_skips_at_most_as_much_as_it_uses() {
-        let p = PackId([1; 32]);
         // Two streams interleaved in one pack: every other blob is skipped.
-        let mut g = group(1, 0, 100);
-        assert!(g.try_add(&p, 200, 100));
-        assert!(g.try_add(&p, 400, 100));
-        assert_eq!((g.offset, g.length, g.used), (0, 500, 300));
+        let mut g = ReadGroup::new(P, blob(0, 100));
+        assert!(g.try_add(&P, blob(200, 100)));
+        assert!(g.try_add(&P, blob(400, 100)));
+        assert_eq!(span(&g), (0, 500, 300));
         // Three streams: two of every three blobs would be skipped.
-        let mut g = group(1, 0, 100);
-        assert!(g.try_add(&p, 300, 100));
-        assert!(!g.try_add(&p, 600, 100));
-        assert_eq!((g.offset, g.length, g.used), (0, 400, 200));
+        let mut g = ReadGroup::new(P, blob(0, 100));
+        assert!(g.try_add(&P, blob(300, 100)));
+        assert!(!g.try_add(&P, blob(600, 100)));
+        assert_eq!(span(&g), (0, 400, 200));
     }
 
     #[test]
-    fn reads_stay_within_one_pack_and_the_size_limit() {
-        let mut g = group(1, 0, 100);
-        assert!(!g.try_add(&PackId([2; 32]), 100, 100));
-        let p = PackId([1; 32]);
-        let mut g = group(1, 0, (MAX_READ / 2) as u32);
-        assert!(g.try_add(&p, MAX_READ / 2, (MAX_READ / 2) as u32));
-        assert!(!g.try_add(&p, MAX_READ, 1));
+    fn reads_stay_within_one_pack_and_the_size_limits() {
+        let mut g = ReadGroup::new(P, blob(0, 100));
+        assert!(!g.try_add(&PackId([2; 32]), blob(100, 100)));
+        let half = (MAX_READ / 2) as u32;
+        let mut g = ReadGroup::new(P, (ChunkId([0; 32]), 0, half, half));
+        assert!(g.try_add(&P, (ChunkId([0; 32]), MAX_READ / 2, half, half)));
+        assert!(!g.try_add(&P, blob(MAX_READ, 1)));
         assert_eq!(g.length, MAX_READ);
+        // Well-compressed chunks: the decompressed size bounds the read.
+        let mib = 1 << 20;
+        let mut g = ReadGroup::new(P, (ChunkId([0; 32]), 0, 1000, mib));
+        for i in 1..(MAX_READ_RAW / mib as u64) {
+            assert!(g.try_add(&P, (ChunkId([0; 32]), i * 1000, 1000, mib)));
+        }
+        let next = MAX_READ_RAW / mib as u64 * 1000;
+        assert!(!g.try_add(&P, (ChunkId([0; 32]), next, 1000, mib)));
+        assert_eq!(g.raw, MAX_READ_RAW);
     }
 }

@@ -303,7 +303,7 @@ impl Storage for AzureStorage {
     }
 
     fn read_concurrency(&self) -> usize {
-        super::cores().max(8)
+        super::cores().max(4)
     }
 
     fn create(&self) -> Result<(), StorageError> {
