@@ -19,11 +19,12 @@ use crossbeam_channel::{bounded, unbounded};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// Largest single ranged read.
-const MAX_READ: u64 = 8 * 1024 * 1024;
-/// Most bytes one read may decompress to: chunks that compress 50:1 would
-/// otherwise make a read of `MAX_READ` hold 400 MiB.
-const MAX_READ_RAW: u64 = 16 * 1024 * 1024;
+/// Most bytes one read may decompress to (chunks that compress 50:1 must
+/// not make one read hold hundreds of MiB). Reads of this size keep several
+/// in flight per stream within a few tens of MiB, and keep the writer that
+/// takes them in order busy. As a read skips no more than it uses, it
+/// spans at most about twice this in the pack.
+const MAX_READ_RAW: u64 = 4 * 1024 * 1024;
 
 /// One ranged read and the chunks in it.
 struct ReadGroup {
@@ -51,9 +52,9 @@ impl ReadGroup {
     }
 
     /// Take `blob` (id, offset in the pack, stored and raw length) into this
-    /// read when it is in the same pack, the range stays within `MAX_READ`
-    /// and `MAX_READ_RAW`, and skips no more bytes than it uses (streams
-    /// written side by side share packs).
+    /// read when it is in the same pack, the chunks stay within
+    /// `MAX_READ_RAW`, and the range skips no more bytes than it uses
+    /// (streams written side by side share packs).
     fn try_add(&mut self, pack: &PackId, blob: (ChunkId, u64, u32, u32)) -> bool {
         let (_, start, len, raw_len) = blob;
         if self.pack != *pack {
@@ -63,7 +64,7 @@ impl ReadGroup {
         let hi = (self.offset + self.length).max(start + len as u64);
         let used = self.used + len as u64;
         let raw = self.raw + raw_len as u64;
-        if hi - lo > MAX_READ || raw > MAX_READ_RAW || (hi - lo).saturating_sub(used) > used {
+        if raw > MAX_READ_RAW || (hi - lo).saturating_sub(used) > used {
             return false;
         }
         self.offset = lo;
@@ -320,22 +321,17 @@ mod tests {
     }
 
     #[test]
-    fn reads_stay_within_one_pack_and_the_size_limits() {
+    fn reads_stay_within_one_pack_and_the_size_limit() {
         let mut g = ReadGroup::new(P, blob(0, 100));
         assert!(!g.try_add(&PackId([2; 32]), blob(100, 100)));
-        let half = (MAX_READ / 2) as u32;
-        let mut g = ReadGroup::new(P, (ChunkId([0; 32]), 0, half, half));
-        assert!(g.try_add(&P, (ChunkId([0; 32]), MAX_READ / 2, half, half)));
-        assert!(!g.try_add(&P, blob(MAX_READ, 1)));
-        assert_eq!(g.length, MAX_READ);
-        // Well-compressed chunks: the decompressed size bounds the read.
+        // Well-compressed chunks: what they decompress to bounds the read.
         let mib = 1 << 20;
         let mut g = ReadGroup::new(P, (ChunkId([0; 32]), 0, 1000, mib));
-        for i in 1..(MAX_READ_RAW / mib as u64) {
+        let n = MAX_READ_RAW / mib as u64;
+        for i in 1..n {
             assert!(g.try_add(&P, (ChunkId([0; 32]), i * 1000, 1000, mib)));
         }
-        let next = MAX_READ_RAW / mib as u64 * 1000;
-        assert!(!g.try_add(&P, (ChunkId([0; 32]), next, 1000, mib)));
-        assert_eq!(g.raw, MAX_READ_RAW);
+        assert!(!g.try_add(&P, (ChunkId([0; 32]), n * 1000, 1000, 1)));
+        assert_eq!((g.raw, g.length), (MAX_READ_RAW, n * 1000));
     }
 }
