@@ -19,13 +19,6 @@ use crossbeam_channel::{bounded, unbounded};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// Most bytes one read may decompress to (chunks that compress 50:1 must
-/// not make one read hold hundreds of MiB). Reads of this size keep several
-/// in flight per stream within a few tens of MiB, and keep the writer that
-/// takes them in order busy. As a read skips no more than it uses, it
-/// spans at most about twice this in the pack.
-const MAX_READ_RAW: u64 = 4 * 1024 * 1024;
-
 /// One ranged read and the chunks in it.
 struct ReadGroup {
     pack: PackId,
@@ -52,10 +45,11 @@ impl ReadGroup {
     }
 
     /// Take `blob` (id, offset in the pack, stored and raw length) into this
-    /// read when it is in the same pack, the chunks stay within
-    /// `MAX_READ_RAW`, and the range skips no more bytes than it uses
-    /// (streams written side by side share packs).
-    fn try_add(&mut self, pack: &PackId, blob: (ChunkId, u64, u32, u32)) -> bool {
+    /// read when it is in the same pack, the chunks decompress to at most
+    /// `limit` bytes (the storage's read size), and the range skips no more
+    /// bytes than it uses (streams written side by side share packs), so it
+    /// spans at most about twice `limit`.
+    fn try_add(&mut self, pack: &PackId, blob: (ChunkId, u64, u32, u32), limit: u64) -> bool {
         let (_, start, len, raw_len) = blob;
         if self.pack != *pack {
             return false;
@@ -64,7 +58,7 @@ impl ReadGroup {
         let hi = (self.offset + self.length).max(start + len as u64);
         let used = self.used + len as u64;
         let raw = self.raw + raw_len as u64;
-        if raw > MAX_READ_RAW || (hi - lo).saturating_sub(used) > used {
+        if raw > limit || (hi - lo).saturating_sub(used) > used {
             return false;
         }
         self.offset = lo;
@@ -76,7 +70,7 @@ impl ReadGroup {
     }
 }
 
-fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
+fn plan(index: &Index, stream: &StreamEntry, limit: u64) -> Result<Vec<ReadGroup>> {
     let mut groups: Vec<ReadGroup> = Vec::new();
     for (id, len) in &stream.chunks {
         let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
@@ -89,7 +83,10 @@ fn plan(index: &Index, stream: &StreamEntry) -> Result<Vec<ReadGroup>> {
             )));
         }
         let blob = (*id, loc.offset as u64, loc.length, loc.raw_length);
-        if !groups.last_mut().is_some_and(|g| g.try_add(&pack, blob)) {
+        if !groups
+            .last_mut()
+            .is_some_and(|g| g.try_add(&pack, blob, limit))
+        {
             groups.push(ReadGroup::new(pack, blob));
         }
     }
@@ -173,7 +170,7 @@ impl Repository {
     ) -> Result<u64> {
         use std::os::unix::fs::FileExt;
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let groups = plan(index, stream)?;
+        let groups = plan(index, stream, self.storage().read_size())?;
         let mut offsets = Vec::with_capacity(groups.len());
         let mut end = 0u64;
         for g in &groups {
@@ -227,7 +224,7 @@ impl Repository {
         out: &mut dyn Write,
         progress: &dyn Progress,
     ) -> Result<u64> {
-        let groups = plan(index, stream)?;
+        let groups = plan(index, stream, self.storage().read_size())?;
         let workers = self.storage().read_concurrency();
         let window = workers * 2;
         let (job_tx, job_rx) = unbounded::<(usize, &ReadGroup)>();
@@ -284,6 +281,7 @@ mod tests {
     use super::*;
 
     const P: PackId = PackId([1; 32]);
+    const LIMIT: u64 = 4 << 20;
 
     /// A blob of `len` stored bytes at `start`, decompressing to twice that.
     fn blob(start: u64, len: u32) -> (ChunkId, u64, u32, u32) {
@@ -298,9 +296,9 @@ mod tests {
     fn neighbours_in_any_order_share_one_read() {
         // Stored as c2 c1 c4 c3 (seal workers finished them out of order).
         let mut g = ReadGroup::new(P, blob(100, 100));
-        assert!(g.try_add(&P, blob(0, 100)));
-        assert!(g.try_add(&P, blob(300, 100)));
-        assert!(g.try_add(&P, blob(200, 100)));
+        assert!(g.try_add(&P, blob(0, 100), LIMIT));
+        assert!(g.try_add(&P, blob(300, 100), LIMIT));
+        assert!(g.try_add(&P, blob(200, 100), LIMIT));
         assert_eq!(span(&g), (0, 400, 400));
         let starts: Vec<u64> = g.blobs.iter().map(|b| b.1).collect();
         assert_eq!(starts, [100, 0, 300, 200], "kept in stream order");
@@ -310,28 +308,28 @@ mod tests {
     fn a_read_skips_at_most_as_much_as_it_uses() {
         // Two streams interleaved in one pack: every other blob is skipped.
         let mut g = ReadGroup::new(P, blob(0, 100));
-        assert!(g.try_add(&P, blob(200, 100)));
-        assert!(g.try_add(&P, blob(400, 100)));
+        assert!(g.try_add(&P, blob(200, 100), LIMIT));
+        assert!(g.try_add(&P, blob(400, 100), LIMIT));
         assert_eq!(span(&g), (0, 500, 300));
         // Three streams: two of every three blobs would be skipped.
         let mut g = ReadGroup::new(P, blob(0, 100));
-        assert!(g.try_add(&P, blob(300, 100)));
-        assert!(!g.try_add(&P, blob(600, 100)));
+        assert!(g.try_add(&P, blob(300, 100), LIMIT));
+        assert!(!g.try_add(&P, blob(600, 100), LIMIT));
         assert_eq!(span(&g), (0, 400, 200));
     }
 
     #[test]
     fn reads_stay_within_one_pack_and_the_size_limit() {
         let mut g = ReadGroup::new(P, blob(0, 100));
-        assert!(!g.try_add(&PackId([2; 32]), blob(100, 100)));
+        assert!(!g.try_add(&PackId([2; 32]), blob(100, 100), LIMIT));
         // Well-compressed chunks: what they decompress to bounds the read.
         let mib = 1 << 20;
         let mut g = ReadGroup::new(P, (ChunkId([0; 32]), 0, 1000, mib));
-        let n = MAX_READ_RAW / mib as u64;
+        let n = LIMIT / mib as u64;
         for i in 1..n {
-            assert!(g.try_add(&P, (ChunkId([0; 32]), i * 1000, 1000, mib)));
+            assert!(g.try_add(&P, (ChunkId([0; 32]), i * 1000, 1000, mib), LIMIT));
         }
-        assert!(!g.try_add(&P, (ChunkId([0; 32]), n * 1000, 1000, 1)));
-        assert_eq!((g.raw, g.length), (MAX_READ_RAW, n * 1000));
+        assert!(!g.try_add(&P, (ChunkId([0; 32]), n * 1000, 1000, 1), LIMIT));
+        assert_eq!((g.raw, g.length), (LIMIT, n * 1000));
     }
 }

@@ -199,6 +199,14 @@ pub trait Storage: Send + Sync + fmt::Debug {
         cores()
     }
 
+    /// About how many bytes of chunks one restore read gathers. Small reads
+    /// keep memory low and the writer that takes them in order busy, which
+    /// is best on a local disk; an object store charges a round trip (and
+    /// money) per request, so it prefers large ones.
+    fn read_size(&self) -> u64 {
+        4 << 20
+    }
+
     fn exists(&self, name: &str) -> Result<bool, StorageError> {
         match self.get_range(name, 0, 0) {
             Ok(_) => Ok(true),

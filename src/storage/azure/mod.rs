@@ -306,6 +306,10 @@ impl Storage for AzureStorage {
         super::cores().max(4)
     }
 
+    fn read_size(&self) -> u64 {
+        16 << 20
+    }
+
     fn create(&self) -> Result<(), StorageError> {
         self.rt.block_on(async {
             match self.container.create(None).await {
