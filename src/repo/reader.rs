@@ -4,8 +4,9 @@
 //! one ranged read (few requests on object stores): seal workers finish
 //! chunks slightly out of order, so neighbours in a stream are neighbours in
 //! the pack but not always in the same order. Reads, decryption and
-//! decompression run on several threads, and the caller writes the results
-//! in order. At most twice as many reads as workers are in flight, so memory stays bounded.
+//! decompression run on several threads (as many as the storage wants
+//! reads in flight), and the caller writes the results in order. At most
+//! twice as many reads as threads are in flight, so memory stays bounded.
 
 use super::Repository;
 use super::delta::{self, corrupt};
