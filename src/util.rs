@@ -10,6 +10,11 @@ pub fn now_rfc3339() -> String {
         .expect("a current time formats")
 }
 
+/// The machine's cores, 2 when that cannot be known.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates

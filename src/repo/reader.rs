@@ -150,7 +150,7 @@ impl Repository {
     ) -> Result<Vec<u8>> {
         let name = pack_name(&g.pack);
         let bytes = self.storage().get_range(&name, g.offset, g.length)?;
-        let mut out = Vec::with_capacity(g.blobs.iter().map(|b| b.3 as usize).sum());
+        let mut out = Vec::with_capacity(g.raw as usize);
         for (id, at, len, raw) in &g.blobs {
             let off = (at - g.offset) as usize;
             let sealed = &bytes[off..off + *len as usize];
@@ -176,7 +176,7 @@ impl Repository {
         let mut end = 0u64;
         for g in &groups {
             offsets.push(end);
-            end += g.blobs.iter().map(|b| b.3 as u64).sum::<u64>();
+            end += g.raw;
         }
         let write_err =
             |e: std::io::Error| Error::database(format!("cannot write restored data: {e}"));

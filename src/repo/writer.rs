@@ -127,7 +127,7 @@ impl BackupWriter {
                     .collect()
             })
             .unwrap_or_default();
-        let workers = crate::storage::cores();
+        let workers = crate::util::cores();
         let (job_tx, job_rx) = bounded::<Job>(workers * 4);
         let (sealed_tx, sealed_rx) = bounded::<Sealed>(workers * 4);
         let (pack_tx, pack_rx) = bounded::<FinishedPack>(1);

@@ -196,7 +196,7 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// nothing from more than one per core; an object store answers each
     /// request only after a round trip, which more reads at once hide.
     fn read_concurrency(&self) -> usize {
-        cores()
+        crate::util::cores()
     }
 
     /// About how many bytes of chunks one restore read gathers. Small reads
@@ -214,9 +214,4 @@ pub trait Storage: Send + Sync + fmt::Debug {
             Err(e) => Err(e),
         }
     }
-}
-
-/// The machine's cores, 2 when that cannot be known.
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }

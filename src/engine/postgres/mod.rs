@@ -139,7 +139,7 @@ pub struct Postgres {
 
 /// `--jobs` when not given: the cores, at most 4.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
+    crate::util::cores().min(4)
 }
 
 impl Postgres {

@@ -303,7 +303,7 @@ impl Storage for AzureStorage {
     }
 
     fn read_concurrency(&self) -> usize {
-        super::cores().max(4)
+        crate::util::cores().max(4)
     }
 
     /// Large enough that a GiB takes a few hundred requests, small enough
