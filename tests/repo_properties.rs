@@ -33,6 +33,8 @@ fn point() -> RestorePoint {
         stats: Default::default(),
         kind: sqlvault::policy::BackupKind::Full,
         depends_on: None,
+        fingerprints: None,
+        written_by: None,
     }
 }
 

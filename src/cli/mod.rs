@@ -81,6 +81,8 @@ pub enum Command {
     Discover(commands::discover::DiscoverArgs),
     /// List restore points.
     Points(commands::points::PointsArgs),
+    /// What a restore point holds: source, versions, streams, and each table's rows and fingerprint.
+    Show(commands::show::ShowArgs),
     /// Restore a restore point into a new database.
     Restore(commands::restore::RestoreArgs),
     /// Re-read every object of the repository; with --restore, test-restore every point.
@@ -107,6 +109,7 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Backup(a) => commands::backup::run(&cli.global, a, &out),
         Command::Discover(a) => commands::discover::run(&cli.global, a, &out),
         Command::Points(a) => commands::points::run(&cli.global, a, &out),
+        Command::Show(a) => commands::show::run(&cli.global, a, &out),
         Command::Restore(a) => commands::restore::run(&cli.global, a, &out),
         Command::Verify(a) => commands::verify::run(&cli.global, a, &out),
         Command::Sessions(a) => commands::sessions::run(&cli.global, a, &out),

@@ -130,6 +130,7 @@ fn print_table(r: &SessionReport) {
                 "written",
                 "time",
                 "throughput",
+                "check",
             ]);
             for d in &r.databases {
                 b.push_record([
@@ -140,6 +141,10 @@ fn print_table(r: &SessionReport) {
                     HumanBytes(d.bytes_read).to_string(),
                     time(d),
                     speed(d),
+                    d.check
+                        .clone()
+                        .or_else(|| d.error.clone())
+                        .unwrap_or_default(),
                 ]);
             }
         }
@@ -150,7 +155,7 @@ fn print_table(r: &SessionReport) {
                 "restore point",
                 "size",
                 "time",
-                "error",
+                "check or error",
             ]);
             for d in &r.databases {
                 b.push_record([
@@ -159,7 +164,11 @@ fn print_table(r: &SessionReport) {
                     short(&d.restore_point),
                     HumanBytes(d.bytes_read).to_string(),
                     time(d),
-                    d.error.clone().unwrap_or_default(),
+                    d.error
+                        .clone()
+                        .or_else(|| d.check.clone())
+                        .or_else(|| d.note.clone())
+                        .unwrap_or_default(),
                 ]);
             }
         }

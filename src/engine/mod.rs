@@ -2,6 +2,7 @@
 //! database, exports it as named streams, and consumes the same streams to
 //! restore. Engines know nothing about chunks, packs or storage.
 
+pub mod fingerprint;
 pub mod postgres;
 pub mod sqlite;
 
@@ -21,6 +22,8 @@ pub struct Exported {
     /// Where it came from, safe to show and store (no secrets).
     pub source: String,
     pub meta: serde_json::Value,
+    /// Per-table fingerprints taken while the data was read.
+    pub fingerprints: crate::repo::point::Fingerprints,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,10 +42,12 @@ pub struct RestoreOptions {
 /// How thoroughly a restored database is checked before it is put in place.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckLevel {
-    /// The engine's full consistency check (SQLite `PRAGMA integrity_check`).
+    /// Recompute every table's fingerprint from the restored database and
+    /// compare it with the one taken at backup (SQLite also: the whole file's
+    /// hash and `PRAGMA integrity_check`).
     #[default]
     Full,
-    /// A faster structural check (SQLite `PRAGMA quick_check`: no index-to-table cross-check).
+    /// Compare row counts only (SQLite also: `PRAGMA quick_check`).
     Quick,
     /// No check beyond the per-chunk checksums every restore verifies.
     None,
@@ -52,6 +57,8 @@ pub enum CheckLevel {
 pub struct Restored {
     pub target: String,
     pub bytes_written: u64,
+    /// Which check ran and what it found, for the report.
+    pub check: String,
 }
 
 /// The operations every engine offers.

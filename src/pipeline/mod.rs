@@ -9,6 +9,7 @@ pub mod prune;
 pub mod rehydrate;
 pub mod report;
 pub mod run;
+pub mod show;
 pub mod sources;
 
 use crate::engine::sqlite::Sqlite;
@@ -126,6 +127,8 @@ pub(crate) fn backup_one(
         stats: Default::default(),
         kind,
         depends_on,
+        fingerprints: Some(exported.fingerprints),
+        written_by: Some(format!("sqlvault {}", env!("CARGO_PKG_VERSION"))),
     };
     let (id, stats, manifest_size) = writer.commit(point.clone())?;
     // (commit cleans nothing up on failure: a failed index or point write
@@ -198,6 +201,7 @@ pub fn restore(
     match engine.restore(repo, &index, &point, opts, p.as_ref()) {
         Ok(r) => {
             item.bytes_read = r.bytes_written;
+            item.check = Some(r.check);
             report.databases.push(item.timed(t0));
             Ok(record(repo, report.finish(started)))
         }
@@ -252,8 +256,8 @@ pub fn verify(
         } else if let (Some(index), Some(point)) = (&index, &point) {
             item.bytes_read = point.size();
             match test_restore_point(repo, index, &id, point, pg_server, progress) {
-                Ok(true) => {}
-                Ok(false) => {
+                Ok(Some(check)) => item.check = Some(check),
+                Ok(None) => {
                     item.note = Some("objects checked; not test-restored".into());
                     untested += 1;
                 }
@@ -272,8 +276,9 @@ pub fn verify(
     Ok(record(repo, report.finish(started)))
 }
 
-/// Restore `point` somewhere temporary and check it; false when it cannot
-/// be done here (a PostgreSQL point without a server to restore into).
+/// Restore `point` somewhere temporary and check it; the check that ran,
+/// or None when it cannot be done here (a PostgreSQL point without a
+/// server to restore into).
 fn test_restore_point(
     repo: &Repository,
     index: &crate::repo::index::Index,
@@ -281,10 +286,10 @@ fn test_restore_point(
     point: &RestorePoint,
     pg_server: Option<&str>,
     progress: &dyn ProgressFactory,
-) -> Result<bool> {
+) -> Result<Option<String>> {
     if point.engine == "postgres" {
         let Some(server) = pg_server else {
-            return Ok(false);
+            return Ok(None);
         };
         let scratch = crate::engine::postgres::Postgres::from_url(server)?
             .with_database(&format!("sqlvault_verify_{}", &id.to_hex()[..16]));
@@ -293,9 +298,9 @@ fn test_restore_point(
         let p = progress.start("test-restore", &point.database);
         let restored = scratch.restore(repo, index, point, &RestoreOptions::default(), p.as_ref());
         let dropped = scratch.drop_database();
-        restored?;
+        let restored = restored?;
         dropped?;
-        return Ok(true);
+        return Ok(Some(restored.check));
     }
     let dir = tempfile::Builder::new()
         .prefix("sqlvault-verify-")
@@ -304,6 +309,6 @@ fn test_restore_point(
     let target = dir.path().join("restored.db");
     let engine = engine_for_point(point, &target.to_string_lossy())?;
     let p = progress.start("test-restore", &point.database);
-    engine.restore(repo, index, point, &RestoreOptions::default(), p.as_ref())?;
-    Ok(true)
+    let restored = engine.restore(repo, index, point, &RestoreOptions::default(), p.as_ref())?;
+    Ok(Some(restored.check))
 }

@@ -40,6 +40,10 @@ pub struct ItemReport {
     /// Where the database is, as restore points record it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Which check a restore or test-restore ran on the restored data, and
+    /// what it found ("full: 12 fingerprints match, file identical").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
     /// Something worth knowing ("newly protected", "not due").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -62,6 +66,7 @@ impl ItemReport {
             target: None,
             kind: None,
             source: None,
+            check: None,
             note: None,
         }
     }

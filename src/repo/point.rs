@@ -53,6 +53,57 @@ pub struct RestorePoint {
     /// (retention keeps it as long as this one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depends_on: Option<PointId>,
+    /// Per-table fingerprints taken while the data was read; absent in
+    /// points written before format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprints: Option<Fingerprints>,
+    /// The sqlvault that wrote it (`sqlvault 0.2.0`); absent before version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
+}
+
+/// What kind of object a fingerprint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FingerprintKind {
+    /// A table (SQLite table, PostgreSQL table or leaf partition).
+    Table,
+    /// All large objects of a PostgreSQL database, as one entry.
+    LargeObjects,
+    /// A sequence's value.
+    Sequence,
+}
+
+impl FingerprintKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            FingerprintKind::Table => "table",
+            FingerprintKind::LargeObjects => "large objects",
+            FingerprintKind::Sequence => "sequence",
+        }
+    }
+}
+
+/// One table's fingerprint: its rows and an order-independent digest of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableFingerprint {
+    pub name: String,
+    pub kind: FingerprintKind,
+    pub rows: u64,
+    pub digest: String,
+}
+
+/// What the data looked like as the backup read it (format version 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprints {
+    /// How the digests were computed (`xxh3-128-sum`).
+    pub algorithm: String,
+    /// BLAKE3 of the whole file image (SQLite), hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_blake3: Option<String>,
+    pub tables: Vec<TableFingerprint>,
 }
 
 fn full() -> BackupKind {

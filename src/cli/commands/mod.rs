@@ -9,4 +9,5 @@ pub mod rehydrate;
 pub mod restore;
 pub mod run;
 pub mod sessions;
+pub mod show;
 pub mod verify;

@@ -3,8 +3,10 @@
 
 use super::catalog::{self, qualified, quote_ident, quote_literal};
 use super::connect::{connect, query_error};
+use super::fingerprint::CopyDigest;
 use super::{CopyFormat, PgMeta, Postgres, SCHEMA_STREAM, TableInfo, from_io, largeobjects, tools};
 use crate::engine::Exported;
+use crate::engine::fingerprint::RowDigest;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::repo::writer::BackupWriter;
@@ -14,8 +16,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What pg_dump sets too, so text values read back the same anywhere.
-const SESSION: &str = "SET DateStyle = ISO; SET IntervalStyle = postgres; \
-    SET extra_float_digits = 3; SET row_security = off; SET statement_timeout = 0; \
+/// The time zone is fixed so that text values (timestamps inside
+/// composites) read back identically for fingerprints on any server.
+pub(super) const SESSION: &str = "SET DateStyle = ISO; SET IntervalStyle = postgres; \
+    SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET row_security = off; SET statement_timeout = 0; \
     SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
 
 /// Holds the first error any thread met; the others stop at their next step.
@@ -81,6 +85,8 @@ pub(super) fn run(
 
     let next = AtomicUsize::new(0);
     let failed = FirstError::new();
+    let digests = Mutex::new(vec![RowDigest::default(); tables.len()]);
+    let mut lo_digest = None;
     let jobs = pg.jobs.max(1).min(units.len().max(1));
     std::thread::scope(|s| {
         let schema = s.spawn(|| dump_schema(&tools, pg, &snapshot, writer));
@@ -88,7 +94,7 @@ pub(super) fn run(
             .map(|_| {
                 s.spawn(|| {
                     if let Err(e) = copy_worker(
-                        pg, &snapshot, &tables, &units, &next, &failed, writer, progress,
+                        pg, &snapshot, &tables, &units, &next, &failed, writer, progress, &digests,
                     ) {
                         failed.set(e);
                     }
@@ -96,8 +102,9 @@ pub(super) fn run(
             })
             .collect();
         // The coordinator reads large objects while the workers copy.
-        if let Err(e) = largeobjects::export(&mut coord, &los, writer, &failed) {
-            failed.set(e);
+        match largeobjects::export(&mut coord, &los, writer, &failed) {
+            Ok(d) => lo_digest = d,
+            Err(e) => failed.set(e),
         }
         for w in workers {
             if w.join().is_err() {
@@ -116,6 +123,12 @@ pub(super) fn run(
     coord
         .batch_execute("COMMIT")
         .map_err(|e| query_error("ending the backup transaction", &e))?;
+    let fingerprints = super::fingerprint::backup_set(
+        &tables,
+        digests.into_inner().unwrap(),
+        &sequences,
+        lo_digest,
+    );
     let meta = PgMeta {
         server_version: info.server_version.clone(),
         server_version_num: info.server_version_num,
@@ -134,6 +147,7 @@ pub(super) fn run(
         database: primary.spec.dbname().to_string(),
         source: primary.spec.display(),
         meta: serde_json::to_value(meta).expect("meta serialises"),
+        fingerprints,
     })
 }
 
@@ -174,6 +188,7 @@ fn copy_worker(
     failed: &FirstError,
     writer: &BackupWriter,
     progress: &dyn Progress,
+    digests: &Mutex<Vec<RowDigest>>,
 ) -> Result<()> {
     let mut c = snapshot_connection(pg, snapshot)?;
     loop {
@@ -187,7 +202,8 @@ fn copy_worker(
         };
         let t = &tables[ti];
         progress.phase(&format!("copying {}.{}", t.schema, t.name));
-        copy_table(&mut c, t, part, writer, progress)?;
+        let d = copy_table(&mut c, t, part, writer, progress)?;
+        digests.lock().unwrap()[ti].merge(&d);
     }
     c.batch_execute("COMMIT")
         .map_err(|e| query_error("ending a copy transaction", &e))
@@ -237,28 +253,9 @@ fn copy_table(
     part: u32,
     writer: &BackupWriter,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> Result<RowDigest> {
     let name = qualified(&t.schema, &t.name);
-    let cols: Vec<String> = t.columns.iter().map(|c| quote_ident(c)).collect();
-    let source = match &t.filter {
-        Some(f) => format!("(SELECT {} FROM ONLY {name} {f})", cols.join(", ")),
-        None if t.parts > 1 => {
-            // Rows are never moved while the backup holds its lock, and the
-            // last range is open so that no page is missed.
-            let per = t.blocks / t.parts as u64;
-            let lo = per * part as u64;
-            let hi = if part + 1 == t.parts {
-                String::new()
-            } else {
-                format!(" AND ctid < '({},0)'::tid", per * (part as u64 + 1))
-            };
-            format!(
-                "(SELECT {} FROM ONLY {name} WHERE ctid >= '({lo},0)'::tid{hi})",
-                cols.join(", ")
-            )
-        }
-        None => format!("{name}{}", column_list(t)),
-    };
+    let source = copy_source(t, Some(part));
     let sql = format!("COPY {source} TO STDOUT{}", format_clause(t.format));
     let what = format!("copying {}.{}", t.schema, t.name);
     // As pg_dump's workers do: the coordinator holds this lock already, so
@@ -273,6 +270,7 @@ fn copy_table(
         })?;
     let mut reader = c.copy_out(&sql).map_err(|e| query_error(&what, &e))?;
     let mut stream = writer.stream(&super::part_stream(t, part))?;
+    let mut digest = CopyDigest::new(t.format);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = reader
@@ -281,12 +279,39 @@ fn copy_table(
         if n == 0 {
             break;
         }
+        digest.feed(&buf[..n])?;
         stream.write_all(&buf[..n]).map_err(|e| from_io(e, &what))?;
         progress.advance(n as u64);
     }
     drop(reader);
     stream.finish()?;
-    Ok(())
+    digest.finish(&what)
+}
+
+/// What `COPY ... TO STDOUT` reads for part `part` of table `t` (`None`:
+/// the whole table, as a restore check reads it back).
+pub(super) fn copy_source(t: &TableInfo, part: Option<u32>) -> String {
+    let name = qualified(&t.schema, &t.name);
+    let cols: Vec<String> = t.columns.iter().map(|c| quote_ident(c)).collect();
+    match (&t.filter, part) {
+        (Some(f), _) => format!("(SELECT {} FROM ONLY {name} {f})", cols.join(", ")),
+        (None, Some(part)) if t.parts > 1 => {
+            // Rows are never moved while the backup holds its lock, and the
+            // last range is open so that no page is missed.
+            let per = t.blocks / t.parts as u64;
+            let lo = per * part as u64;
+            let hi = if part + 1 == t.parts {
+                String::new()
+            } else {
+                format!(" AND ctid < '({},0)'::tid", per * (part as u64 + 1))
+            };
+            format!(
+                "(SELECT {} FROM ONLY {name} WHERE ctid >= '({lo},0)'::tid{hi})",
+                cols.join(", ")
+            )
+        }
+        _ => format!("{name}{}", column_list(t)),
+    }
 }
 
 /// `pg_dump -Fc` of the pre-data and post-data sections, from the snapshot.

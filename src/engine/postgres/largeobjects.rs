@@ -6,6 +6,7 @@
 use super::backup::FirstError;
 use super::connect::query_error;
 use super::{LARGE_OBJECTS_STREAM, from_io};
+use crate::engine::fingerprint::RowDigest;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::repo::Repository;
@@ -23,22 +24,42 @@ pub(super) fn export(
     oids: &[u32],
     writer: &BackupWriter,
     failed: &FirstError,
-) -> Result<()> {
+) -> Result<Option<RowDigest>> {
     if oids.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    let what = "reading large objects";
     let mut stream = writer.stream(LARGE_OBJECTS_STREAM)?;
+    let digest = read_all(c, oids, Some(failed), &mut stream)?;
+    stream.finish()?;
+    Ok(Some(digest))
+}
+
+/// The fingerprint of the large objects `oids` of a database, as a backup
+/// records it: one "row" per object, its OID and content.
+pub(super) fn digest(c: &mut Client, oids: &[u32]) -> Result<RowDigest> {
+    read_all(c, oids, None, &mut std::io::sink())
+}
+
+/// Write the objects in the stream's layout to `out`, fingerprinting each.
+fn read_all(
+    c: &mut Client,
+    oids: &[u32],
+    failed: Option<&FirstError>,
+    out: &mut dyn Write,
+) -> Result<RowDigest> {
+    let what = "reading large objects";
+    let mut digest = RowDigest::default();
     let stmt = c
         .prepare("SELECT lo_get($1, $2, $3)")
         .map_err(|e| query_error(what, &e))?;
     for &oid in oids {
         crate::interrupt::check()?;
-        if failed.is_set() {
-            return Ok(());
+        if failed.is_some_and(|f| f.is_set()) {
+            return Ok(digest);
         }
-        stream
-            .write_all(&oid.to_be_bytes())
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        hash.update(&oid.to_be_bytes());
+        out.write_all(&oid.to_be_bytes())
             .map_err(|e| from_io(e, what))?;
         let mut offset = 0i64;
         loop {
@@ -49,21 +70,20 @@ pub(super) fn export(
             if piece.is_empty() {
                 break;
             }
-            stream
-                .write_all(&(piece.len() as u32).to_be_bytes())
-                .and_then(|_| stream.write_all(&piece))
+            hash.update(&piece);
+            out.write_all(&(piece.len() as u32).to_be_bytes())
+                .and_then(|_| out.write_all(&piece))
                 .map_err(|e| from_io(e, what))?;
             offset += piece.len() as i64;
             if piece.len() < PIECE as usize {
                 break;
             }
         }
-        stream
-            .write_all(&0u32.to_be_bytes())
+        out.write_all(&0u32.to_be_bytes())
             .map_err(|e| from_io(e, what))?;
+        digest.add_hashed(hash.digest128());
     }
-    stream.finish()?;
-    Ok(())
+    Ok(digest)
 }
 
 /// Parses the stream as it arrives and writes each piece with `lo_put`.

@@ -17,6 +17,7 @@ mod backup;
 pub mod catalog;
 pub mod connect;
 pub mod discover;
+mod fingerprint;
 mod largeobjects;
 pub mod pgpass;
 mod restore;

@@ -152,6 +152,15 @@ pub(super) fn run(
     }
     progress.phase("analyze");
     analyze(&tmp_pg, &meta.tables, jobs)?;
+    let check = super::fingerprint::check(
+        &tmp_spec,
+        meta,
+        point.fingerprints.as_ref(),
+        opts.check,
+        jobs,
+        None,
+        progress,
+    )?;
 
     progress.phase("renaming into place");
     let admin = &mut *guard.admin;
@@ -175,6 +184,7 @@ pub(super) fn run(
     Ok(Restored {
         target: shown,
         bytes_written: point.size(),
+        check,
     })
 }
 

@@ -198,7 +198,7 @@ pub(super) fn run(
         .map_err(|e| Error::database(format!("cannot write a temporary file: {e}")))?;
     let use_list = format!("--use-list={}", list.path().display());
 
-    let r = (|| -> Result<()> {
+    let r = (|| -> Result<String> {
         progress.set_total(table_size(point, t)?);
         progress.phase("schema: table");
         pg_restore(
@@ -236,15 +236,27 @@ pub(super) fn run(
         }
         c.batch_execute(&format!("ANALYZE {name}"))
             .map_err(|e| query_error("analyzing the table", &e))?;
-        Ok(())
+        super::fingerprint::check(
+            &pg.spec,
+            meta,
+            point.fingerprints.as_ref(),
+            opts.check,
+            1,
+            Some(t),
+            progress,
+        )
     })();
-    if let Err(e) = r {
-        let _ = c.batch_execute(&format!("DROP TABLE IF EXISTS {name} CASCADE"));
-        return Err(e);
-    }
+    let check = match r {
+        Ok(check) => check,
+        Err(e) => {
+            let _ = c.batch_execute(&format!("DROP TABLE IF EXISTS {name} CASCADE"));
+            return Err(e);
+        }
+    };
     Ok(Restored {
         target: format!("{} ({}.{})", pg.spec.display(), t.schema, t.name),
         bytes_written: table_size(point, t)?,
+        check,
     })
 }
 

@@ -22,13 +22,13 @@ use std::io::Write;
 
 /// Rows per batch, by size.
 const BATCH: usize = 1024 * 1024;
-const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+pub(super) const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 /// Signature, flags 0, no header extension.
 const HEADER: [u8; 19] = *b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
-const TRAILER: [u8; 2] = [0xff, 0xff];
+pub(super) const TRAILER: [u8; 2] = [0xff, 0xff];
 
 /// Where the next complete row ends in `buf` (from `at`), if it is all there.
-fn row_end(buf: &[u8], at: usize, format: CopyFormat) -> Result<Option<usize>> {
+pub(super) fn row_end(buf: &[u8], at: usize, format: CopyFormat) -> Result<Option<usize>> {
     match format {
         CopyFormat::Text => Ok(buf[at..]
             .iter()

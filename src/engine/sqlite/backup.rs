@@ -1,9 +1,10 @@
 //! Exporting the page image of a live SQLite database.
 
 use super::{DATABASE_STREAM, Sqlite, SqliteMeta, sqlite_error};
-use crate::engine::Exported;
+use crate::engine::{Exported, fingerprint};
 use crate::error::{Error, Result, show_path};
 use crate::progress::Progress;
+use crate::repo::point::Fingerprints;
 use crate::repo::writer::BackupWriter;
 use rusqlite::{Connection, OpenFlags};
 use std::io::{Read, Write};
@@ -74,7 +75,7 @@ pub(super) fn run(
         StagingMode::Auto => StagingMode::Copy,
         m => m,
     };
-    let mut meta = match staging {
+    let (mut meta, fingerprints) = match staging {
         StagingMode::Copy => {
             progress.phase("staging copy");
             let dir = cfg.staging_dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -125,6 +126,7 @@ pub(super) fn run(
         database,
         source,
         meta: serde_json::to_value(meta).expect("meta serialises"),
+        fingerprints,
     })
 }
 
@@ -159,7 +161,7 @@ fn export_pages(
     cfg: &Sqlite,
     writer: &BackupWriter,
     progress: &dyn Progress,
-) -> Result<SqliteMeta> {
+) -> Result<(SqliteMeta, Fingerprints)> {
     let err = |e| sqlite_error(path, e, cfg.busy_timeout);
     conn.execute_batch("BEGIN DEFERRED").map_err(err)?;
     // The first read fixes the snapshot every later statement sees.
@@ -182,6 +184,13 @@ fn export_pages(
         },
         None => Error::database("backup stream failed"),
     };
+    // Pages go out in batches: fewer writes, and BLAKE3 hashes long runs
+    // far faster than single pages.
+    let mut image = ImageWriter {
+        stream: &mut stream,
+        hasher: blake3::Hasher::new(),
+        buf: Vec::with_capacity(BATCH),
+    };
     let zero = vec![0u8; page_size as usize];
     let mut expected = 1u64;
     {
@@ -194,7 +203,7 @@ fn export_pages(
             let data = row.get_ref(1).map_err(err)?.as_blob().unwrap_or(&[]);
             // Pages sqlite_dbpage skips (the lock-byte page) are zeros on disk too.
             while expected < pgno {
-                stream.write_all(&zero).map_err(write_err)?;
+                image.write(&zero).map_err(write_err)?;
                 expected += 1;
             }
             if data.len() as u64 != page_size {
@@ -204,22 +213,59 @@ fn export_pages(
                     data.len()
                 )));
             }
-            stream.write_all(data).map_err(write_err)?;
+            image.write(data).map_err(write_err)?;
             progress.advance(page_size);
             expected += 1;
         }
     }
     while expected <= page_count {
-        stream.write_all(&zero).map_err(write_err)?;
+        image.write(&zero).map_err(write_err)?;
         expected += 1;
     }
+    let image_blake3 = image.finish().map_err(write_err)?;
+    // Same read transaction: the rows of exactly the pages stored.
+    progress.phase("fingerprinting tables");
+    let tables = super::fingerprint::tables(conn, err)?;
     conn.execute_batch("COMMIT").map_err(err)?;
     stream.finish()?;
-    Ok(SqliteMeta {
+    let fingerprints = fingerprint::new_set(tables, Some(image_blake3));
+    let meta = SqliteMeta {
         page_size,
         page_count,
         journal_mode: String::new(),
         sqlite_version,
         staging: String::new(),
-    })
+    };
+    Ok((meta, fingerprints))
+}
+
+const BATCH: usize = 1 << 20;
+
+/// Writes the page image to its stream and hashes it on the way.
+struct ImageWriter<'a, W: Write> {
+    stream: &'a mut W,
+    hasher: blake3::Hasher,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> ImageWriter<'_, W> {
+    fn write(&mut self, page: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(page);
+        if self.buf.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.hasher.update(&self.buf);
+        self.stream.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<String> {
+        self.flush()?;
+        Ok(self.hasher.finalize().to_hex().to_string())
+    }
 }

@@ -7,6 +7,7 @@
 //! rollback-journal database blocks its writers to a local file copy.
 
 mod backup;
+mod fingerprint;
 mod restore;
 
 use crate::error::{Error, Result, show_path};

@@ -3,7 +3,7 @@
 //! `PRAGMA integrity_check`ed, then renamed.
 
 use super::{DATABASE_STREAM, Sqlite, SqliteMeta, sqlite_error};
-use crate::engine::{CheckLevel, RestoreOptions, Restored};
+use crate::engine::{CheckLevel, RestoreOptions, Restored, fingerprint};
 use crate::error::{Error, Kind, Result, show_path};
 use crate::progress::Progress;
 use crate::repo::Repository;
@@ -95,17 +95,13 @@ pub(super) fn run(
     tmp.as_file()
         .sync_all()
         .map_err(|e| io_error("syncing", tmp.path(), e))?;
-    match opts.check {
-        CheckLevel::Full => {
-            progress.phase("integrity check");
-            integrity_check(tmp.path(), cfg, "integrity_check")?;
-        }
-        CheckLevel::Quick => {
-            progress.phase("quick check");
-            integrity_check(tmp.path(), cfg, "quick_check")?;
-        }
-        CheckLevel::None => {}
+    if fingerprint::alter_row_fault() {
+        let conn = rusqlite::Connection::open(tmp.path())
+            .map_err(|e| sqlite_error(tmp.path(), e, cfg.busy_timeout))?;
+        super::fingerprint::alter_one_row(&conn)
+            .map_err(|e| sqlite_error(tmp.path(), e, cfg.busy_timeout))?;
     }
+    let check = check_restored(tmp.path(), cfg, point, opts.check, progress)?;
     if opts.force {
         for p in companions(target) {
             let _ = std::fs::remove_file(p);
@@ -119,7 +115,89 @@ pub(super) fn run(
     Ok(Restored {
         target: target.display().to_string(),
         bytes_written: stream.size,
+        check,
     })
+}
+
+/// Prove the restored file is the one that was backed up, before it is put
+/// in place: its BLAKE3 against the image's, every table's fingerprint, and
+/// SQLite's own integrity check, side by side.
+fn check_restored(
+    path: &Path,
+    cfg: &Sqlite,
+    point: &RestorePoint,
+    level: CheckLevel,
+    progress: &dyn Progress,
+) -> Result<String> {
+    if level == CheckLevel::None {
+        return Ok(fingerprint::describe(level, None, ""));
+    }
+    let expected = point.fingerprints.as_ref();
+    let err = |e| sqlite_error(path, e, cfg.busy_timeout);
+    progress.phase(match level {
+        CheckLevel::Full => "checking fingerprints and integrity",
+        _ => "checking row counts",
+    });
+    let (image, tables, integrity) = std::thread::scope(|s| {
+        let image = s.spawn(|| match expected.and_then(|f| f.image_blake3.as_ref()) {
+            Some(want) if level == CheckLevel::Full => hash_file(path).map(|got| Some((got, want))),
+            _ => Ok(None),
+        });
+        let integrity = s.spawn(|| {
+            let pragma = match level {
+                CheckLevel::Full => "integrity_check",
+                _ => "quick_check",
+            };
+            integrity_check(path, cfg, pragma)
+        });
+        let tables = expected.map(|_| {
+            let conn = rusqlite::Connection::open(path).map_err(err)?;
+            match level {
+                CheckLevel::Full => super::fingerprint::tables(&conn, err),
+                _ => super::fingerprint::row_counts(&conn).map_err(err),
+            }
+        });
+        (joined(image.join()), tables, joined(integrity.join()))
+    });
+    let Some(expected) = expected else {
+        integrity?;
+        return Ok(fingerprint::describe(level, None, ", integrity check ok"));
+    };
+    let compared = fingerprint::compare(expected, &tables.expect("computed")?, level, false)
+        .into_result("the restored database")?;
+    let mut extra = String::new();
+    if let Some((got, want)) = image? {
+        if &got != want {
+            return Err(Error::database(format!(
+                "the restored file's BLAKE3 {} differs from the backed-up image's {}",
+                &got[..16],
+                &want[..16]
+            ))
+            .with_hint("nothing was put in place; run `sqlvault verify` and report this"));
+        }
+        extra.push_str(", file identical");
+    }
+    integrity?;
+    extra.push_str(", integrity check ok");
+    Ok(fingerprint::describe(level, Some(compared), &extra))
+}
+
+fn joined<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
+    r.unwrap_or_else(|_| Err(Error::database("a check thread panicked")))
+}
+
+fn hash_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| io_error("reading", path, e))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| io_error("reading", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// `PRAGMA integrity_check` (or `quick_check`) must answer exactly `ok`.

@@ -1,0 +1,304 @@
+//! PostgreSQL fingerprints: per table from the COPY stream the backup
+//! reads anyway (each row of COPY output is hashed as it passes), per
+//! sequence its value, and the large objects as one entry. A restore
+//! recomputes them from the restored database with the same COPY, in the
+//! same format and session settings, before it is put in place.
+
+use super::ConnSpec;
+use super::backup::{FirstError, SESSION, copy_source, format_clause};
+use super::catalog::qualified;
+use super::connect::{connect, query_error};
+use super::split_load::{SIGNATURE, TRAILER, row_end};
+use super::{CopyFormat, PgMeta, SequenceValue, TableInfo, catalog, largeobjects};
+use crate::engine::CheckLevel;
+use crate::engine::fingerprint::{self, RowDigest};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::repo::point::{FingerprintKind, Fingerprints, TableFingerprint};
+use postgres::Client;
+use std::io::Read;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Hashes each row of a COPY output stream as it arrives in pieces.
+pub(super) struct CopyDigest {
+    format: CopyFormat,
+    /// The start of a row whose end has not arrived yet.
+    carry: Vec<u8>,
+    header_done: bool,
+    ended: bool,
+    pub digest: RowDigest,
+}
+
+impl CopyDigest {
+    pub fn new(format: CopyFormat) -> Self {
+        CopyDigest {
+            format,
+            carry: Vec::new(),
+            header_done: format == CopyFormat::Text,
+            ended: false,
+            digest: RowDigest::default(),
+        }
+    }
+
+    pub fn feed(&mut self, data: &[u8]) -> Result<()> {
+        if self.carry.is_empty() {
+            let used = self.parse(data)?;
+            self.carry.extend_from_slice(&data[used..]);
+        } else {
+            let mut buf = std::mem::take(&mut self.carry);
+            buf.extend_from_slice(data);
+            let used = self.parse(&buf)?;
+            buf.drain(..used);
+            self.carry = buf;
+        }
+        Ok(())
+    }
+
+    /// Hash the whole rows at the front of `buf`; how many bytes they took.
+    fn parse(&mut self, buf: &[u8]) -> Result<usize> {
+        let mut at = 0;
+        if !self.header_done {
+            if buf.len() < 19 {
+                return Ok(0);
+            }
+            if &buf[..11] != SIGNATURE {
+                return Err(Error::database("binary COPY data lacks its header"));
+            }
+            let ext = u32::from_be_bytes(buf[15..19].try_into().unwrap()) as usize;
+            if buf.len() < 19 + ext {
+                return Ok(0);
+            }
+            at = 19 + ext;
+            self.header_done = true;
+        }
+        while !self.ended {
+            if self.format == CopyFormat::Binary && buf[at..].starts_with(&TRAILER) {
+                self.ended = true;
+                at += TRAILER.len();
+                break;
+            }
+            match row_end(buf, at, self.format)? {
+                Some(end) => {
+                    self.digest.add_row(&buf[at..end]);
+                    at = end;
+                }
+                None => break,
+            }
+        }
+        Ok(at)
+    }
+
+    /// The digest, once the stream is known to have ended on a row boundary.
+    pub fn finish(self, what: &str) -> Result<RowDigest> {
+        let whole = match self.format {
+            CopyFormat::Text => self.carry.is_empty(),
+            CopyFormat::Binary => self.ended && self.carry.is_empty(),
+        };
+        if !whole {
+            return Err(Error::database(format!(
+                "{what}: the COPY data ends in the middle of a row"
+            )));
+        }
+        Ok(self.digest)
+    }
+}
+
+/// How a table is named in fingerprints and messages.
+pub(super) fn table_name(t: &TableInfo) -> String {
+    format!("{}.{}", t.schema, t.name)
+}
+
+pub(super) fn sequence_entry(s: &SequenceValue) -> TableFingerprint {
+    let mut d = RowDigest::default();
+    d.add_row(format!("{}:{}", s.last_value, s.is_called).as_bytes());
+    d.entry(
+        format!("{}.{}", s.schema, s.name),
+        FingerprintKind::Sequence,
+    )
+}
+
+/// The fingerprints of a backup: one per table (its parts' digests
+/// merged), each sequence, the large objects.
+pub(super) fn backup_set(
+    tables: &[TableInfo],
+    digests: Vec<RowDigest>,
+    sequences: &[SequenceValue],
+    large_objects: Option<RowDigest>,
+) -> Fingerprints {
+    let mut out: Vec<TableFingerprint> = tables
+        .iter()
+        .zip(digests)
+        .map(|(t, d)| d.entry(table_name(t), FingerprintKind::Table))
+        .collect();
+    out.extend(sequences.iter().map(sequence_entry));
+    if let Some(lo) = large_objects {
+        out.push(lo.entry("large objects", FingerprintKind::LargeObjects));
+    }
+    fingerprint::new_set(out, None)
+}
+
+/// Recompute the fingerprints of the restored database `spec` (all of
+/// it, or only table `only`) and compare them with the point's. Returns
+/// the description the report shows.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check(
+    spec: &ConnSpec,
+    meta: &PgMeta,
+    expected: Option<&Fingerprints>,
+    level: CheckLevel,
+    jobs: usize,
+    only: Option<&TableInfo>,
+    progress: &dyn Progress,
+) -> Result<String> {
+    let tables: Vec<&TableInfo> = match only {
+        Some(t) => vec![t],
+        None => meta.tables.iter().collect(),
+    };
+    if fingerprint::alter_row_fault() {
+        alter_one_row(spec, &tables)?;
+    }
+    let Some(expected) = expected.filter(|_| level != CheckLevel::None) else {
+        return Ok(fingerprint::describe(level, None, ""));
+    };
+    progress.phase(match level {
+        CheckLevel::Full => "checking fingerprints",
+        _ => "checking row counts",
+    });
+    let mut actual = table_digests(spec, &tables, level, jobs)?;
+    let mut c = connect(spec)?;
+    for s in meta.sequences.iter().filter(|s| {
+        only.is_none_or(|t| s.schema == t.schema && t.owned_sequences.contains(&s.name))
+    }) {
+        let row = c
+            .query_one(
+                &format!(
+                    "SELECT last_value, is_called FROM {}",
+                    qualified(&s.schema, &s.name)
+                ),
+                &[],
+            )
+            .map_err(|e| query_error(&format!("reading sequence {}.{}", s.schema, s.name), &e))?;
+        actual.push(sequence_entry(&SequenceValue {
+            schema: s.schema.clone(),
+            name: s.name.clone(),
+            last_value: row.get(0),
+            is_called: row.get(1),
+        }));
+    }
+    let has_lo = expected
+        .tables
+        .iter()
+        .any(|t| t.kind == FingerprintKind::LargeObjects);
+    if only.is_none() {
+        let oids = catalog::large_objects(&mut c)?;
+        if has_lo || !oids.is_empty() {
+            let d = largeobjects::digest(&mut c, &oids)?;
+            actual.push(d.entry("large objects", FingerprintKind::LargeObjects));
+        }
+    }
+    let compared = fingerprint::compare(expected, &actual, level, only.is_some())
+        .into_result("the restored database")?;
+    Ok(fingerprint::describe(level, Some(compared), ""))
+}
+
+/// Each table's fingerprint (or row count), `jobs` connections at a time.
+fn table_digests(
+    spec: &ConnSpec,
+    tables: &[&TableInfo],
+    level: CheckLevel,
+    jobs: usize,
+) -> Result<Vec<TableFingerprint>> {
+    let next = AtomicUsize::new(0);
+    let failed = FirstError::new();
+    let found = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(tables.len()) {
+            s.spawn(|| {
+                let r = (|| -> Result<()> {
+                    let mut c = connect(spec)?;
+                    c.batch_execute(SESSION)
+                        .map_err(|e| query_error("setting up the session", &e))?;
+                    loop {
+                        crate::interrupt::check()?;
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(t) = tables.get(i) else {
+                            return Ok(());
+                        };
+                        if failed.is_set() {
+                            return Ok(());
+                        }
+                        let entry = match level {
+                            CheckLevel::Full => digest_table(&mut c, t)?
+                                .entry(table_name(t), FingerprintKind::Table),
+                            _ => count_rows(&mut c, t)?,
+                        };
+                        found.lock().unwrap().push(entry);
+                    }
+                })();
+                if let Err(e) = r {
+                    failed.set(e);
+                }
+            });
+        }
+    });
+    match failed.take() {
+        Some(e) => Err(e),
+        None => Ok(found.into_inner().unwrap()),
+    }
+}
+
+fn digest_table(c: &mut Client, t: &TableInfo) -> Result<RowDigest> {
+    let what = format!("checking {}.{}", t.schema, t.name);
+    let sql = format!(
+        "COPY {} TO STDOUT{}",
+        copy_source(t, None),
+        format_clause(t.format)
+    );
+    let mut reader = c.copy_out(&sql).map_err(|e| query_error(&what, &e))?;
+    let mut digest = CopyDigest::new(t.format);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| Error::database(format!("{what}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        digest.feed(&buf[..n])?;
+    }
+    digest.finish(&what)
+}
+
+fn count_rows(c: &mut Client, t: &TableInfo) -> Result<TableFingerprint> {
+    let what = format!("counting the rows of {}.{}", t.schema, t.name);
+    let sql = format!(
+        "SELECT count(*) FROM ONLY {} {}",
+        qualified(&t.schema, &t.name),
+        t.filter.as_deref().unwrap_or("")
+    );
+    let rows: i64 = c
+        .query_one(&sql, &[])
+        .map_err(|e| query_error(&what, &e))?
+        .get(0);
+    Ok(TableFingerprint {
+        name: table_name(t),
+        kind: FingerprintKind::Table,
+        rows: rows as u64,
+        digest: String::new(),
+    })
+}
+
+/// The test-only fault: delete one row of the first table that lets it.
+fn alter_one_row(spec: &ConnSpec, tables: &[&TableInfo]) -> Result<()> {
+    let mut c = connect(spec)?;
+    for t in tables {
+        let name = qualified(&t.schema, &t.name);
+        let sql =
+            format!("DELETE FROM ONLY {name} WHERE ctid = (SELECT ctid FROM ONLY {name} LIMIT 1)");
+        if matches!(c.execute(&sql, &[]), Ok(1)) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
