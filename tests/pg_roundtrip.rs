@@ -66,6 +66,48 @@ fn fixture_round_trips_with_identical_schema_and_rows() {
         )
     );
 
+    // `show` lists every table, partitions included, with the rows the
+    // source holds, every sequence, and the large objects.
+    let out = run(pg_cmd(&v).args(["--json", "show", &point]));
+    out.expect_code(0);
+    let shown = out.json();
+    assert_eq!(shown["engine"], "postgres");
+    assert!(shown["versions"]["server"].is_string(), "{shown:#}");
+    assert!(shown["versions"]["pg_dump"].is_string(), "{shown:#}");
+    let entries = shown["fingerprints"]["tables"].as_array().unwrap();
+    let mut c = pg.client(src);
+    let tables = c
+        .query(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_%'",
+            &[],
+        )
+        .unwrap();
+    assert!(tables.len() > 5);
+    for t in &tables {
+        let (schema, name): (String, String) = (t.get(0), t.get(1));
+        let count: i64 = c
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM ONLY \"{}\".\"{}\"",
+                    schema.replace('"', "\"\""),
+                    name.replace('"', "\"\"")
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        let e = entries
+            .iter()
+            .find(|e| e["kind"] == "table" && e["name"] == format!("{schema}.{name}"))
+            .unwrap_or_else(|| panic!("show lacks {schema}.{name}: {shown:#}"));
+        assert_eq!(e["rows"], count, "{schema}.{name}");
+        assert_eq!(e["digest"].as_str().unwrap().len(), 32);
+    }
+    assert!(entries.iter().any(|e| e["kind"] == "sequence"));
+    assert!(entries.iter().any(|e| e["kind"] == "large-objects"));
+
     let out = run(pg_cmd(&v)
         .args(["--json", "restore", &point, "--to"])
         .arg(pg.url_with_password(dst)));
@@ -73,6 +115,12 @@ fn fixture_round_trips_with_identical_schema_and_rows() {
     let r = out.json();
     assert_eq!(r["status"], "ok", "{r:#}");
     assert!(!r.to_string().contains(PG_PASSWORD));
+    let check = r["databases"][0]["check"].as_str().unwrap();
+    assert_eq!(
+        check,
+        format!("full: {} fingerprints match", entries.len()),
+        "{r:#}"
+    );
 
     assert_same_schema(&pg.schema_dump(src), &pg.schema_dump(dst));
     let expected = contents(&mut pg.client(src));
