@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL server and whether they are protected')
             [CompletionResult]::new('points', 'points', [CompletionResultType]::ParameterValue, 'List restore points')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a restore point holds: source, versions, streams, and each table''s rows and fingerprint')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-read every object of the repository; with --restore, test-restore every point')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The history of runs recorded in the repository')
@@ -100,6 +101,20 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         'sqlvault;points' {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Only restore points of this database')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'List the points of this policy''s repository and of its archive repository, with where each one lives')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'sqlvault;show' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'With `latest`: the latest point of this database')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Find the point in this policy''s repository or its archive repository')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
@@ -258,6 +273,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL server and whether they are protected')
             [CompletionResult]::new('points', 'points', [CompletionResultType]::ParameterValue, 'List restore points')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a restore point holds: source, versions, streams, and each table''s rows and fingerprint')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-read every object of the repository; with --restore, test-restore every point')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The history of runs recorded in the repository')
@@ -279,6 +295,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;help;points' {
+            break
+        }
+        'sqlvault;help;show' {
             break
         }
         'sqlvault;help;restore' {

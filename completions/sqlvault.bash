@@ -52,6 +52,9 @@ _sqlvault() {
             sqlvault,sessions)
                 cmd="sqlvault__subcmd__sessions"
                 ;;
+            sqlvault,show)
+                cmd="sqlvault__subcmd__show"
+                ;;
             sqlvault,verify)
                 cmd="sqlvault__subcmd__verify"
                 ;;
@@ -91,6 +94,9 @@ _sqlvault() {
             sqlvault__subcmd__help,sessions)
                 cmd="sqlvault__subcmd__help__subcmd__sessions"
                 ;;
+            sqlvault__subcmd__help,show)
+                cmd="sqlvault__subcmd__help__subcmd__show"
+                ;;
             sqlvault__subcmd__help,verify)
                 cmd="sqlvault__subcmd__help__subcmd__verify"
                 ;;
@@ -116,7 +122,7 @@ _sqlvault() {
 
     case "${cmd}" in
         sqlvault)
-            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points restore verify sessions policy run prune archive rehydrate help"
+            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points show restore verify sessions policy run prune archive rehydrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,7 +270,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help)
-            opts="init backup discover points restore verify sessions policy run prune archive rehydrate help"
+            opts="init backup discover points show restore verify sessions policy run prune archive rehydrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +452,20 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -787,6 +807,40 @@ _sqlvault() {
             fi
             case "${prev}" in
                 --last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__show)
+            opts="-q -h --database --policy --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
