@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a restore point holds: source, versions, streams, and each table''s rows and fingerprint')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-read every object of the repository; with --restore, test-restore every point')
+            [CompletionResult]::new('repair', 'repair', [CompletionResultType]::ParameterValue, 'Rebuild the index from the packs, remove what no restore point needs, name the points that cannot be restored')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The history of runs recorded in the repository')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Policy files: check one')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Back up whatever a policy says is due now (safe to call from cron every few minutes)')
@@ -153,6 +154,20 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--restore', '--restore', [CompletionResultType]::ParameterName, 'Also restore every restore point into a temporary directory and check it')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'sqlvault;repair' {
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be rebuilt or removed, and why, without changing anything')
+            [CompletionResult]::new('--forget-damaged', '--forget-damaged', [CompletionResultType]::ParameterName, 'Also delete the manifests of restore points that cannot be restored')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
@@ -276,6 +291,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a restore point holds: source, versions, streams, and each table''s rows and fingerprint')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-read every object of the repository; with --restore, test-restore every point')
+            [CompletionResult]::new('repair', 'repair', [CompletionResultType]::ParameterValue, 'Rebuild the index from the packs, remove what no restore point needs, name the points that cannot be restored')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The history of runs recorded in the repository')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Policy files: check one')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Back up whatever a policy says is due now (safe to call from cron every few minutes)')
@@ -304,6 +320,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;help;verify' {
+            break
+        }
+        'sqlvault;help;repair' {
             break
         }
         'sqlvault;help;sessions' {

@@ -43,6 +43,9 @@ _sqlvault() {
             sqlvault,rehydrate)
                 cmd="sqlvault__subcmd__rehydrate"
                 ;;
+            sqlvault,repair)
+                cmd="sqlvault__subcmd__repair"
+                ;;
             sqlvault,restore)
                 cmd="sqlvault__subcmd__restore"
                 ;;
@@ -85,6 +88,9 @@ _sqlvault() {
             sqlvault__subcmd__help,rehydrate)
                 cmd="sqlvault__subcmd__help__subcmd__rehydrate"
                 ;;
+            sqlvault__subcmd__help,repair)
+                cmd="sqlvault__subcmd__help__subcmd__repair"
+                ;;
             sqlvault__subcmd__help,restore)
                 cmd="sqlvault__subcmd__help__subcmd__restore"
                 ;;
@@ -122,7 +128,7 @@ _sqlvault() {
 
     case "${cmd}" in
         sqlvault)
-            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points show restore verify sessions policy run prune archive rehydrate help"
+            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points show restore verify repair sessions policy run prune archive rehydrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,7 +276,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help)
-            opts="init backup discover points show restore verify sessions policy run prune archive rehydrate help"
+            opts="init backup discover points show restore verify repair sessions policy run prune archive rehydrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +416,20 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help__subcmd__rehydrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__repair)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -696,6 +716,32 @@ _sqlvault() {
                     COMPREPLY=($(compgen -W "standard high" -- "${cur}"))
                     return 0
                     ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__repair)
+            opts="-q -h --dry-run --forget-damaged --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

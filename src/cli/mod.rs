@@ -87,6 +87,8 @@ pub enum Command {
     Restore(commands::restore::RestoreArgs),
     /// Re-read every object of the repository; with --restore, test-restore every point.
     Verify(commands::verify::VerifyArgs),
+    /// Rebuild the index from the packs, remove what no restore point needs, name the points that cannot be restored.
+    Repair(commands::repair::RepairArgs),
     /// The history of runs recorded in the repository.
     Sessions(commands::sessions::SessionsArgs),
     /// Policy files: check one.
@@ -112,6 +114,7 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Show(a) => commands::show::run(&cli.global, a, &out),
         Command::Restore(a) => commands::restore::run(&cli.global, a, &out),
         Command::Verify(a) => commands::verify::run(&cli.global, a, &out),
+        Command::Repair(a) => commands::repair::run(&cli.global, a, &out),
         Command::Sessions(a) => commands::sessions::run(&cli.global, a, &out),
         Command::Policy(a) => commands::policy::run(&cli.global, a, &out),
         Command::Run(a) => commands::run::run(&cli.global, a, &out),

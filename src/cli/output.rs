@@ -121,6 +121,17 @@ fn print_table(r: &SessionReport) {
                 ]);
             }
         }
+        "repair" | "repair --dry-run" => {
+            b.push_record(["database", "restore point", "problem", "outcome"]);
+            for d in &r.databases {
+                b.push_record([
+                    d.database.clone(),
+                    short(&d.restore_point),
+                    d.error.clone().unwrap_or_default(),
+                    d.note.clone().unwrap_or_default(),
+                ]);
+            }
+        }
         "restore" => {
             b.push_record([
                 "database",

@@ -96,7 +96,8 @@ pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<S
         return Ok(report.finish(started));
     }
     let _guard = primary.storage().lock(REPOSITORY_LOCK, false)?;
-    let index = primary.load_index()?;
+    let index = primary.index_for(&due.iter().map(|(_, p)| p).collect::<Vec<_>>())?;
+    report.warnings.extend(index.notes.iter().cloned());
     let mut moved: HashMap<PointId, PointId> = HashMap::new();
     for (id, p) in due {
         let t0 = Instant::now();

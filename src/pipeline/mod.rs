@@ -4,9 +4,11 @@
 
 pub mod adhoc;
 pub mod archive;
+pub mod history;
 pub mod policy_repo;
 pub mod prune;
 pub mod rehydrate;
+pub mod repair;
 pub mod report;
 pub mod run;
 pub mod show;
@@ -191,7 +193,8 @@ pub fn restore(
     let (mut report, started) = SessionReport::new("restore", repo.location());
     let (id, point) = repo.resolve_point(point_spec, database)?;
     let engine = engine_for_point(&point, target)?;
-    let index = repo.load_index()?;
+    let index = repo.index_for(&[&point])?;
+    report.warnings.extend(index.notes.iter().cloned());
     let t0 = Instant::now();
     let p = progress.start("restore", &point.database);
     let mut item = ItemReport::new(point.database.clone());
@@ -228,10 +231,14 @@ pub fn verify(
     let p = progress.start("verify", "repository");
     let check = repo.check(p.as_ref())?;
     drop(p);
-    report.errors = check.errors;
-    report.warnings = check.warnings;
+    report.errors = check.errors.clone();
+    report.warnings = check.warnings.clone();
     let index = if test_restore {
-        Some(repo.load_index()?)
+        let points = repo.points()?;
+        let refs: Vec<&RestorePoint> = points.iter().map(|(_, p)| p).collect();
+        let index = repo.index_for(&refs)?;
+        report.warnings.extend(index.notes.iter().cloned());
+        Some(index)
     } else {
         None
     };
@@ -252,7 +259,17 @@ pub fn verify(
         item.restore_point = Some(id.to_hex());
         if check.points_damaged.contains(&id) {
             item.status = Status::Failed;
-            item.error = Some("missing or damaged data".into());
+            item.error = Some(
+                check
+                    .why_damaged
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| "missing or damaged data".into()),
+            );
+            item.hint = Some(
+                "restore another point of this database; `sqlvault repair` rebuilds what can be rebuilt and names what cannot"
+                    .into(),
+            );
         } else if let (Some(index), Some(point)) = (&index, &point) {
             item.bytes_read = point.size();
             match test_restore_point(repo, index, &id, point, pg_server, progress) {
@@ -267,6 +284,21 @@ pub fn verify(
             item.bytes_read = point.size();
         }
         report.databases.push(item.timed(t0));
+    }
+    // A manifest that vanished leaves no trace in `points/`; the sessions
+    // that wrote it do.
+    let present: std::collections::HashSet<_> = repo.list_points()?.into_iter().collect();
+    for (id, db, when) in history::missing_points(repo, &present)? {
+        let mut item = ItemReport::new(db.clone());
+        item.restore_point = Some(id.clone());
+        item.status = Status::Failed;
+        item.error = Some(format!(
+            "restore point written by the backup of {when} is missing: its manifest `points/{id}` was deleted"
+        ));
+        item.hint = Some(
+            "copy it back from another copy of the repository, or restore another point".into(),
+        );
+        report.databases.push(item);
     }
     if untested > 0 {
         report.warnings.push(format!(

@@ -13,10 +13,7 @@ use super::{REPOSITORY_LOCK, policy_repo, record};
 use crate::error::{Error, Result};
 use crate::policy::{Policy, decide};
 use crate::repo::Repository;
-use crate::repo::ids::{ChunkId, IndexId, PackId};
-use crate::repo::index::{INDEX_DIR, IndexFile};
 use crate::repo::point::POINTS_DIR;
-use crate::repo::writer::pack_name;
 use std::collections::{HashMap, HashSet};
 
 pub fn prune(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<SessionReport> {
@@ -83,62 +80,10 @@ pub fn prune(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<Ses
 }
 
 /// Delete packs that hold nothing a remaining point needs; returns how
-/// many packs and bytes went. Packs written by a backup that has not
-/// committed yet are in no index and are left alone.
+/// many packs and bytes went. Must run under the exclusive repository
+/// lock (see `repo::gc` for why that keeps running backups safe).
 pub fn collect_garbage(repo: &Repository) -> Result<(usize, u64)> {
-    let mut live: HashSet<ChunkId> = HashSet::new();
-    for (_, p) in repo.points()? {
-        for s in &p.streams {
-            live.extend(s.chunks.iter().map(|(id, _)| *id));
-        }
-    }
-    let files: Vec<(IndexId, IndexFile)> = repo
-        .list_indexes()?
-        .into_iter()
-        .map(|id| repo.read_index_file(&id).map(|f| (id, f)))
-        .collect::<Result<_>>()?;
-    // A live delta keeps its base alive (bases are never deltas: one step).
-    let bases: Vec<ChunkId> = files
-        .iter()
-        .flat_map(|(_, f)| f.packs.iter().flat_map(|p| p.blobs.iter()))
-        .filter(|b| live.contains(&b.id))
-        .filter_map(|b| b.base)
-        .collect();
-    live.extend(bases);
-    let mut keep = IndexFile::default();
-    let mut dead: Vec<PackId> = Vec::new();
-    for (_, f) in &files {
-        for p in &f.packs {
-            if p.blobs.iter().any(|b| live.contains(&b.id)) {
-                keep.packs.push(crate::repo::index::IndexedPack {
-                    id: p.id,
-                    blobs: p.blobs.clone(),
-                });
-            } else {
-                dead.push(p.id);
-            }
-        }
-    }
-    if dead.is_empty() {
-        return Ok((0, 0));
-    }
-    let sizes: HashMap<String, u64> = repo
-        .storage()
-        .list("packs/")?
-        .into_iter()
-        .map(|o| (o.name, o.size))
-        .collect();
-    let (new_id, _) = repo.write_index_file(&keep)?;
-    for (id, _) in &files {
-        if *id != new_id {
-            repo.storage().delete(&format!("{INDEX_DIR}{id}"))?;
-        }
-    }
-    let mut freed = 0;
-    for p in &dead {
-        let name = pack_name(p);
-        freed += sizes.get(&name).copied().unwrap_or(0);
-        repo.storage().delete(&name)?;
-    }
-    Ok((dead.len(), freed))
+    let plan = repo.plan_gc()?;
+    let freed = repo.apply_gc(&plan, false)?;
+    Ok((plan.dead.len(), freed))
 }

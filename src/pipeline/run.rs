@@ -229,7 +229,7 @@ fn copy_point(repo: &Repository, item: &ItemReport, p: &Protected, root: &Path) 
         .take(15)
         .collect();
     let target = dir.join(format!("{}-{stamp}.db", point.database));
-    let index = repo.load_index()?;
+    let index = repo.index_for(&[point])?;
     let engine = super::engine_for_point(point, &target.to_string_lossy())?;
     engine.restore(
         repo,

@@ -8,9 +8,10 @@ use super::Repository;
 use super::format::ObjectKind;
 use super::ids::{ChunkId, IndexId, PackId};
 use super::pack::BlobEntry;
-use crate::error::{Error, Result};
+use super::pack::parse_footer;
+use crate::error::{Error, Kind, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub const INDEX_DIR: &str = "index/";
 
@@ -41,6 +42,12 @@ pub struct Index {
     packs: Vec<PackId>,
     pack_numbers: HashMap<PackId, u32>,
     chunks: HashMap<ChunkId, Location>,
+    /// Index objects that could not be read (damaged), left out.
+    pub damaged: Vec<IndexId>,
+    /// What loading had to work around, for the session report.
+    pub notes: Vec<String>,
+    /// Whether the packs no index object names were read already.
+    scanned: bool,
 }
 
 impl Index {
@@ -64,6 +71,27 @@ impl Index {
 
     pub fn packs(&self) -> &[PackId] {
         &self.packs
+    }
+
+    /// The blobs this index places in `pack` (without delta bases).
+    pub fn entries_of(&self, pack: &PackId) -> Vec<BlobEntry> {
+        let Some(&n) = self.pack_numbers.get(pack) else {
+            return Vec::new();
+        };
+        let mut out: Vec<BlobEntry> = self
+            .chunks
+            .iter()
+            .filter(|(_, l)| l.pack == n)
+            .map(|(id, l)| BlobEntry {
+                id: *id,
+                offset: l.offset,
+                length: l.length,
+                raw_length: l.raw_length,
+                base: None,
+            })
+            .collect();
+        out.sort_by_key(|b| b.offset);
+        out
     }
 
     pub fn add_pack(&mut self, pack: PackId, blobs: &[BlobEntry]) {
@@ -100,16 +128,88 @@ impl Repository {
         self.read_json_object(&name, ObjectKind::Index, &id.0)
     }
 
-    /// Load every index object into one map.
+    /// Load every index object into one map. An index is a cache of what
+    /// the packs hold: a damaged object is left out and noted rather than
+    /// failing the caller, and [`Self::complete_index`] finds its chunks in
+    /// the packs. Storage errors (unreachable, permission) still fail.
     pub fn load_index(&self) -> Result<Index> {
         let mut index = Index::default();
         for id in self.list_indexes()? {
-            let file = self
-                .read_index_file(&id)
-                .map_err(|e| e.context("cannot load the repository index"))?;
-            index.add_file(&file);
+            match self.read_index_file(&id) {
+                Ok(file) => index.add_file(&file),
+                Err(e) if e.kind == Kind::Repository => {
+                    index.notes.push(format!(
+                        "index object `{INDEX_DIR}{id}` is damaged ({}); its chunks are looked up in the packs (`sqlvault repair` rebuilds the index)",
+                        e.message
+                    ));
+                    index.damaged.push(id);
+                }
+                Err(e) => return Err(e.context("cannot load the repository index")),
+            }
         }
         Ok(index)
+    }
+
+    /// The index a restore of `points` reads through: every index object
+    /// that can be read, completed from the packs when it lacks a chunk.
+    pub fn index_for(&self, points: &[&super::point::RestorePoint]) -> Result<Index> {
+        let mut index = self.load_index()?;
+        let wanted = points
+            .iter()
+            .flat_map(|p| p.streams.iter())
+            .flat_map(|s| s.chunks.iter().map(|(c, _)| c));
+        self.complete_index(&mut index, wanted)?;
+        Ok(index)
+    }
+
+    /// Make sure the index lists every chunk of `wanted`: when some are
+    /// missing, or an index object was damaged, read the footers of the
+    /// packs no index object names (each pack says what it holds) and add
+    /// them. Says what it did in `index.notes`.
+    pub fn complete_index<'a>(
+        &self,
+        index: &mut Index,
+        wanted: impl IntoIterator<Item = &'a ChunkId>,
+    ) -> Result<()> {
+        let missing = wanted.into_iter().filter(|c| !index.contains(c)).count();
+        if index.scanned || missing == 0 && index.damaged.is_empty() {
+            return Ok(());
+        }
+        index.scanned = true;
+        let known: HashSet<PackId> = index.packs().iter().copied().collect();
+        let mut read = 0;
+        let mut found = 0;
+        for info in self.storage().list("packs/")? {
+            let Some(id) = info
+                .name
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.parse::<PackId>().ok())
+            else {
+                continue;
+            };
+            if known.contains(&id) {
+                continue;
+            }
+            let data = self.storage().get(&info.name)?;
+            read += 1;
+            // The blobs are checked when read; a pack whose own checksum
+            // is damaged may still hold sound ones.
+            if let Ok(blobs) = parse_footer(&info.name, &data, self.sealer()) {
+                let before = index.len();
+                index.add_pack(id, &blobs);
+                found += index.len() - before;
+            }
+        }
+        let why = if missing > 0 {
+            format!("{missing} chunk(s) are in no readable index object")
+        } else {
+            "an index object is damaged".to_string()
+        };
+        index.notes.push(format!(
+            "{why}: read the footers of {read} pack(s) that no index names and found {found} chunk(s) there (`sqlvault repair` rebuilds the index)"
+        ));
+        Ok(())
     }
 
     pub fn write_index_file(&self, file: &IndexFile) -> Result<(IndexId, u64)> {
@@ -119,6 +219,9 @@ impl Repository {
 }
 
 pub(crate) fn unknown_chunk(id: &ChunkId) -> Error {
-    Error::repository(format!("chunk {} is not in any index", id.short()))
-        .with_hint("run `sqlvault verify` to list the damaged restore points")
+    Error::repository(format!(
+        "chunk {} is in no index object and no pack",
+        id.short()
+    ))
+    .with_hint("run `sqlvault verify` to list the damaged restore points, and `sqlvault repair` to rebuild the index")
 }

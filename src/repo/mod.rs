@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod delta;
 pub mod format;
+pub mod gc;
 pub mod ids;
 pub mod index;
 pub mod keys;

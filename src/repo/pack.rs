@@ -96,11 +96,19 @@ pub fn read_footer(
             "pack `{name}` is corrupt: its content does not match its name"
         )));
     }
-    let (_, body) = format::unframe(name, ObjectKind::Pack, data)?;
+    format::unframe(name, ObjectKind::Pack, data)?;
+    parse_footer(name, data, sealer)
+}
+
+/// List a pack's blobs from its footer alone, without the whole-pack
+/// checks: a pack whose header byte or trailing hash was damaged still
+/// says what it holds (the footer and each blob are sealed on their own).
+pub fn parse_footer(name: &str, data: &[u8], sealer: &Sealer) -> Result<Vec<BlobEntry>> {
     let corrupt = || Error::repository(format!("pack `{name}` is corrupt: bad footer"));
-    if body.len() < 4 {
+    if data.len() < HEADER_LEN + format::TRAILER_LEN + 4 {
         return Err(corrupt());
     }
+    let body = &data[HEADER_LEN..data.len() - format::TRAILER_LEN];
     let len_at = body.len() - 4;
     let footer_len = u32::from_le_bytes(body[len_at..].try_into().unwrap()) as usize;
     if footer_len > len_at {

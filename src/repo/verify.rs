@@ -1,11 +1,18 @@
-//! Checking a repository: every object re-read and its hash checked, every
-//! blob opened, every restore point's chunks accounted for.
+//! Checking a repository: every pack re-read and every blob opened, every
+//! restore point's chunks accounted for, and each problem reported where
+//! it is, with what it costs.
+//!
+//! The verdict on a point depends only on whether each of its chunks can
+//! be read back from some pack: a damaged index object, or a flipped byte
+//! in a pack's header, footer or checksum that leaves its blobs intact,
+//! costs no point (they are reported with the way to fix them). A delta
+//! whose base is damaged is reported against the base's pack.
 
 use super::Repository;
-use super::ids::{PackId, PointId};
-use super::index::Index;
-use super::pack::read_footer;
-use super::writer::pack_name;
+use super::ids::{ChunkId, PackId, PointId};
+use super::index::{INDEX_DIR, Index};
+use super::pack::{BlobEntry, parse_footer};
+use super::writer::{BLOB_DELTA, pack_name};
 use crate::error::Result;
 use crate::progress::Progress;
 use serde::Serialize;
@@ -18,14 +25,32 @@ pub struct RepoCheck {
     pub packs_checked: usize,
     pub blobs_checked: usize,
     pub bytes_checked: u64,
-    /// Problems that make data unreadable, one line each.
+    /// Problems with stored objects, one line each.
     pub errors: Vec<String>,
     /// Harmless leftovers (packs no index refers to, from interrupted backups).
     pub warnings: Vec<String>,
     /// Restore points with every chunk present and sound.
     pub points_ok: Vec<PointId>,
-    /// Restore points that cannot be restored completely.
+    /// Restore points that cannot be restored completely, with why.
     pub points_damaged: Vec<PointId>,
+    pub why_damaged: HashMap<PointId, String>,
+}
+
+/// What reading one pack found.
+#[derive(Default)]
+struct PackFindings {
+    /// Chunks whose blob opened and matched its id (deltas: see `deltas`).
+    sound: Vec<ChunkId>,
+    /// Delta chunks whose blob opened: (chunk, base, entry).
+    deltas: Vec<(ChunkId, ChunkId, BlobEntry)>,
+    /// Chunks whose blob is damaged, with the first reason.
+    bad: Vec<(ChunkId, String)>,
+    /// The pack's own checksum or header is wrong (its blobs may be fine).
+    frame_damaged: bool,
+    /// The pack could not be read or listed at all.
+    unreadable: Option<String>,
+    /// The blobs it lists.
+    entries: Vec<BlobEntry>,
 }
 
 impl Repository {
@@ -37,24 +62,23 @@ impl Repository {
 
         // Index objects: each read and checked on its own.
         let mut index = Index::default();
+        let mut index_damaged = false;
         for id in self.list_indexes()? {
             match self.read_index_file(&id) {
                 Ok(f) => index.add_file(&f),
-                Err(e) => report.errors.push(e.message),
+                Err(e) => {
+                    index_damaged = true;
+                    report.errors.push(format!(
+                        "index object `{INDEX_DIR}{id}` is damaged ({}); the packs still say what they hold: `sqlvault repair` rebuilds the index",
+                        e.message
+                    ));
+                }
             }
         }
         let indexed: HashSet<PackId> = index.packs().iter().copied().collect();
-
-        // Packs: read whole, hash, open every blob.
-        let bad_chunks = Mutex::new(HashSet::new());
-        let bad_packs = Mutex::new(HashSet::new());
-        let lines = Mutex::new(Vec::new());
-        let next = AtomicUsize::new(0);
-        let blobs = AtomicUsize::new(0);
-        let mut present = HashMap::new();
+        let mut present: HashMap<PackId, String> = HashMap::new();
         for info in &pack_infos {
-            let base = info.name.rsplit('/').next().unwrap_or("");
-            match base.parse::<PackId>() {
+            match info.name.rsplit('/').next().unwrap_or("").parse::<PackId>() {
                 Ok(id) => {
                     present.insert(id, info.name.clone());
                 }
@@ -63,7 +87,11 @@ impl Repository {
                     .push(format!("unexpected object `{}`", info.name)),
             }
         }
-        let ids: Vec<&PackId> = present.keys().collect();
+
+        // Packs: read whole, check, open every blob; in parallel.
+        let ids: Vec<PackId> = present.keys().copied().collect();
+        let findings: Mutex<HashMap<PackId, PackFindings>> = Mutex::new(HashMap::new());
+        let next = AtomicUsize::new(0);
         let workers = self.storage().read_concurrency();
         std::thread::scope(|s| {
             for _ in 0..workers {
@@ -72,57 +100,98 @@ impl Repository {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(id) = ids.get(i) else { break };
-                        let name = pack_name(id);
-                        let data = match self.storage().get(&name) {
-                            Ok(d) => d,
-                            Err(e) => {
-                                lines.lock().unwrap().push(e.to_string());
-                                bad_packs.lock().unwrap().insert(**id);
-                                continue;
-                            }
-                        };
-                        progress.advance(data.len() as u64);
-                        let entries = match read_footer(&name, id, &data, self.sealer()) {
-                            Ok(e) => e,
-                            Err(e) => {
-                                lines.lock().unwrap().push(e.message);
-                                bad_packs.lock().unwrap().insert(**id);
-                                continue;
-                            }
-                        };
-                        let mut damaged = 0usize;
-                        let mut first = None;
-                        for b in entries {
-                            let sealed = &data[b.offset as usize..(b.offset + b.length) as usize];
-                            if let Err(e) =
-                                self.open_blob(&b.id, sealed, b.raw_length, &mut dz, Some(&index))
-                            {
-                                damaged += 1;
-                                first.get_or_insert(e.message);
-                                bad_chunks.lock().unwrap().insert(b.id);
-                            }
-                            blobs.fetch_add(1, Ordering::Relaxed);
-                        }
-                        if let Some(first) = first {
-                            lines.lock().unwrap().push(format!(
-                                "pack `{name}` has {damaged} damaged chunks (first: {first})"
-                            ));
-                        }
+                        let f = self.check_pack(id, &index, &mut dz, progress);
+                        findings.lock().unwrap().insert(*id, f);
                     }
                 });
             }
         });
-        report.errors.extend(lines.into_inner().unwrap());
-        let bad_packs = bad_packs.into_inner().unwrap();
-        let bad_chunks = bad_chunks.into_inner().unwrap();
+        let mut findings = findings.into_inner().unwrap();
         report.packs_checked = present.len();
-        report.blobs_checked = blobs.into_inner();
         report.bytes_checked = total;
+
+        // Where each chunk can be read from, and why the others cannot.
+        let mut sound: HashSet<ChunkId> = HashSet::new();
+        let mut bad: HashMap<ChunkId, String> = HashMap::new();
+        let mut deltas = Vec::new();
+        for (id, f) in &findings {
+            if !indexed.contains(id) {
+                index.add_pack(*id, &f.entries);
+            }
+        }
+        for (id, f) in &mut findings {
+            let name = pack_name(id);
+            report.blobs_checked += f.sound.len() + f.deltas.len() + f.bad.len();
+            sound.extend(f.sound.iter().copied());
+            if let Some(why) = &f.unreadable {
+                report
+                    .errors
+                    .push(format!("pack `{name}` cannot be read: {why}"));
+            } else if let Some((_, first)) = f.bad.first() {
+                report.errors.push(format!(
+                    "pack `{name}` has {} damaged chunk(s) (first: {first})",
+                    f.bad.len()
+                ));
+            } else if f.frame_damaged {
+                report.errors.push(format!(
+                    "pack `{name}` is damaged outside its data (header, footer or checksum); all {} of its chunks are intact and restore as they are: `sqlvault repair --read-data` rewrites it",
+                    f.sound.len() + f.deltas.len()
+                ));
+            }
+            for (c, why) in f.bad.drain(..) {
+                bad.entry(c).or_insert(format!(
+                    "chunk {} in pack `{name}` is damaged: {why}",
+                    c.short()
+                ));
+            }
+            deltas.extend(f.deltas.drain(..).map(|(c, base, e)| (c, base, *id, e)));
+        }
+        // Deltas can be judged once every base is: a delta whose base is
+        // damaged is charged to the base, not to the delta's intact pack.
+        let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
+        for (c, base, pack, e) in deltas {
+            if sound.contains(&c) {
+                continue;
+            }
+            if !sound.contains(&base) {
+                let why = bad
+                    .get(&base)
+                    .cloned()
+                    .unwrap_or_else(|| format!("its base chunk {} is in no pack", base.short()));
+                bad.entry(c).or_insert(format!(
+                    "chunk {} is a delta of chunk {}, which cannot be read ({why})",
+                    c.short(),
+                    base.short()
+                ));
+                continue;
+            }
+            let r = self
+                .storage()
+                .get_range(&pack_name(&pack), e.offset as u64, e.length as u64)
+                .map_err(crate::Error::from)
+                .and_then(|sealed| {
+                    self.open_blob(&c, &sealed, e.raw_length, &mut dz, Some(&index))
+                });
+            match r {
+                Ok(_) => {
+                    sound.insert(c);
+                }
+                Err(err) => {
+                    bad.entry(c).or_insert(err.message);
+                }
+            }
+        }
+
         for id in present.keys() {
             if !indexed.contains(id) {
                 report.warnings.push(format!(
-                    "pack `{}` is in no index (left by an interrupted backup; harmless)",
-                    pack_name(id)
+                    "pack `{}` is in no index object ({}): `sqlvault repair` indexes it or removes it",
+                    pack_name(id),
+                    if index_damaged {
+                        "its index object may be the damaged one"
+                    } else {
+                        "left by an interrupted backup or prune"
+                    }
                 ));
             }
         }
@@ -134,44 +203,104 @@ impl Repository {
             }
         }
 
-        // Restore points: every chunk indexed, in a pack that exists and is sound.
+        // Restore points: every chunk readable from some pack.
         for pid in self.list_points()? {
             let point = match self.read_point(&pid) {
                 Ok(p) => p,
                 Err(e) => {
-                    report.errors.push(e.message);
+                    report
+                        .why_damaged
+                        .insert(pid, format!("its manifest is damaged: {}", e.message));
                     report.points_damaged.push(pid);
                     continue;
                 }
             };
-            let mut missing = 0usize;
-            for s in &point.streams {
-                for (cid, _) in &s.chunks {
-                    let sound = match index.get(cid) {
-                        Some((pack, _)) => {
-                            present.contains_key(&pack)
-                                && !bad_packs.contains(&pack)
-                                && !bad_chunks.contains(cid)
-                        }
-                        None => false,
-                    };
-                    if !sound {
-                        missing += 1;
-                    }
-                }
-            }
-            if missing == 0 {
+            let lost: Vec<&ChunkId> = point
+                .streams
+                .iter()
+                .flat_map(|s| s.chunks.iter().map(|(c, _)| c))
+                .filter(|c| !sound.contains(c))
+                .collect();
+            if lost.is_empty() {
                 report.points_ok.push(pid);
-            } else {
-                report.errors.push(format!(
-                    "restore point {} ({}, {}) has {missing} missing or damaged chunks",
-                    pid.short(),
-                    point.database,
-                    point.created_at
-                ));
-                report.points_damaged.push(pid);
+                continue;
             }
+            let first = lost[0];
+            let why = bad
+                .get(first)
+                .cloned()
+                .unwrap_or_else(|| match index.get(first) {
+                    Some((pack, _)) if !present.contains_key(&pack) => {
+                        format!(
+                            "chunk {} is in pack `{}`, which is missing",
+                            first.short(),
+                            pack_name(&pack)
+                        )
+                    }
+                    _ => format!("chunk {} is in no pack", first.short()),
+                });
+            let why = format!("{} missing or damaged chunk(s); first: {why}", lost.len());
+            report.why_damaged.insert(pid, why);
+            report.points_damaged.push(pid);
         }
         Ok(report)
+    }
+
+    fn check_pack(
+        &self,
+        id: &PackId,
+        index: &Index,
+        dz: &mut zstd::bulk::Decompressor,
+        progress: &dyn Progress,
+    ) -> PackFindings {
+        let mut f = PackFindings::default();
+        let name = pack_name(id);
+        let data = match self.storage().get(&name) {
+            Ok(d) => d,
+            Err(e) => {
+                f.unreadable = Some(e.to_string());
+                return f;
+            }
+        };
+        progress.advance(data.len() as u64);
+        f.frame_damaged = super::format::content_hash(&data) != id.0
+            || super::format::unframe(&name, super::format::ObjectKind::Pack, &data).is_err();
+        // The footer lists the blobs; if it is damaged, the index objects
+        // still know where they are.
+        let entries = match parse_footer(&name, &data, self.sealer()) {
+            Ok(e) => e,
+            Err(e) => {
+                let known: Vec<BlobEntry> = index.entries_of(id);
+                if known.is_empty() {
+                    f.unreadable = Some(e.message);
+                    return f;
+                }
+                f.frame_damaged = true;
+                known
+            }
+        };
+        f.entries = entries.clone();
+        for b in entries {
+            let end = (b.offset as usize).saturating_add(b.length as usize);
+            let Some(sealed) = data.get(b.offset as usize..end) else {
+                f.bad.push((b.id, "the pack ends before it".into()));
+                continue;
+            };
+            match self
+                .sealer()
+                .open(sealed, &format!("chunk {}", b.id.short()))
+            {
+                Ok(plain) if plain.first() == Some(&BLOB_DELTA) && plain.len() >= 33 => {
+                    let base = ChunkId(plain[1..33].try_into().unwrap());
+                    f.deltas.push((b.id, base, b));
+                }
+                Ok(_) => match self.open_blob(&b.id, sealed, b.raw_length, dz, None) {
+                    Ok(_) => f.sound.push(b.id),
+                    Err(e) => f.bad.push((b.id, e.message)),
+                },
+                Err(e) => f.bad.push((b.id, e.message)),
+            }
+        }
+        f
     }
 }

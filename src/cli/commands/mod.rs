@@ -6,6 +6,7 @@ pub mod points;
 pub mod policy;
 pub mod prune;
 pub mod rehydrate;
+pub mod repair;
 pub mod restore;
 pub mod run;
 pub mod sessions;

@@ -1,0 +1,187 @@
+//! Deciding which data no restore point needs, and rebuilding the index
+//! from the packs on the way (used by `prune`, `archive` and `repair`).
+//!
+//! The rule that keeps a running backup's data safe: packs that no index
+//! object names are only ever deleted by a holder of the exclusive
+//! repository lock, which no backup holds (backups take it shared), so any
+//! such pack was left by a backup that died. A pack whose footer cannot be
+//! read is never deleted: what it holds is unknown.
+
+use super::Repository;
+use super::ids::{ChunkId, IndexId, PackId};
+use super::index::{INDEX_DIR, IndexFile, IndexedPack};
+use super::pack::{BlobEntry, parse_footer};
+use super::writer::{BLOB_DELTA, pack_name};
+use crate::error::{Kind, Result};
+use std::collections::{HashMap, HashSet};
+
+/// What a collection would do, and why.
+#[derive(Debug, Default)]
+pub struct GcPlan {
+    /// The index to write: every pack that holds a chunk a point needs.
+    pub keep: IndexFile,
+    /// Packs nothing needs, with their size and why they go.
+    pub dead: Vec<(PackId, u64, &'static str)>,
+    /// Index objects read, and those that were damaged.
+    pub indexes: Vec<IndexId>,
+    pub damaged_indexes: Vec<(IndexId, String)>,
+    /// Packs no readable index object named, read to learn what they hold.
+    pub scanned: usize,
+    /// Packs whose footer could not be read (kept), with the reason.
+    pub unreadable: Vec<(String, String)>,
+    /// Chunks that points need and that were found only by reading packs.
+    pub recovered: usize,
+}
+
+impl GcPlan {
+    /// Whether the index objects need rewriting even if nothing is dead.
+    pub fn index_needs_rebuild(&self) -> bool {
+        !self.damaged_indexes.is_empty() || self.recovered > 0
+    }
+
+    /// The chunks the new index lists.
+    pub fn chunks(&self) -> HashSet<ChunkId> {
+        self.keep
+            .packs
+            .iter()
+            .flat_map(|p| p.blobs.iter().map(|b| b.id))
+            .collect()
+    }
+}
+
+impl Repository {
+    /// Plan a collection: live chunks come from every readable restore
+    /// point (and the bases of live deltas); index objects are read where
+    /// they can be, and packs that none names are read from their footers.
+    pub fn plan_gc(&self) -> Result<GcPlan> {
+        let mut plan = GcPlan::default();
+        let mut live: HashSet<ChunkId> = HashSet::new();
+        for (_, p) in self.points()? {
+            for s in &p.streams {
+                live.extend(s.chunks.iter().map(|(id, _)| *id));
+            }
+        }
+        let mut files = Vec::new();
+        for id in self.list_indexes()? {
+            match self.read_index_file(&id) {
+                Ok(f) => files.push(f),
+                Err(e) if e.kind == Kind::Repository => {
+                    plan.damaged_indexes.push((id, e.message));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            plan.indexes.push(id);
+        }
+        let sizes: HashMap<PackId, (String, u64)> = self
+            .storage()
+            .list("packs/")?
+            .into_iter()
+            .filter_map(|o| {
+                let id = o.name.rsplit('/').next()?.parse::<PackId>().ok()?;
+                Some((id, (o.name, o.size)))
+            })
+            .collect();
+        // Every pack with its blobs, from the index objects first.
+        let mut packs: HashMap<PackId, Vec<BlobEntry>> = HashMap::new();
+        for f in files {
+            for p in f.packs {
+                if sizes.contains_key(&p.id) {
+                    packs.entry(p.id).or_insert(p.blobs);
+                }
+            }
+        }
+        let indexed: HashSet<PackId> = packs.keys().copied().collect();
+        let mut scanned_chunks: HashSet<ChunkId> = HashSet::new();
+        for (id, (name, _)) in &sizes {
+            if indexed.contains(id) {
+                continue;
+            }
+            plan.scanned += 1;
+            let data = self.storage().get(name)?;
+            match parse_footer(name, &data, self.sealer()) {
+                Ok(mut blobs) => {
+                    // The index records each live delta's base; only the
+                    // blob itself says what it is.
+                    for b in blobs.iter_mut().filter(|b| live.contains(&b.id)) {
+                        let sealed = &data[b.offset as usize..(b.offset + b.length) as usize];
+                        b.base = self.blob_base(&b.id, sealed).unwrap_or(None);
+                        scanned_chunks.insert(b.id);
+                    }
+                    packs.insert(*id, blobs);
+                }
+                Err(e) => plan.unreadable.push((name.clone(), e.message)),
+            }
+        }
+        let indexed_chunks: HashSet<ChunkId> = indexed
+            .iter()
+            .flat_map(|p| packs[p].iter().map(|b| b.id))
+            .collect();
+        plan.recovered = scanned_chunks
+            .iter()
+            .filter(|c| !indexed_chunks.contains(c))
+            .count();
+        // A live delta keeps its base alive (bases are never deltas: one step).
+        let bases: Vec<ChunkId> = packs
+            .values()
+            .flat_map(|b| b.iter())
+            .filter(|b| live.contains(&b.id))
+            .filter_map(|b| b.base)
+            .collect();
+        live.extend(bases);
+        let mut ids: Vec<PackId> = packs.keys().copied().collect();
+        ids.sort();
+        for id in ids {
+            let blobs = packs.remove(&id).expect("listed");
+            if blobs.iter().any(|b| live.contains(&b.id)) {
+                plan.keep.packs.push(IndexedPack { id, blobs });
+            } else {
+                let why = if indexed.contains(&id) {
+                    "holds no chunk a restore point needs"
+                } else {
+                    "left by an interrupted backup or prune; in no index"
+                };
+                plan.dead.push((id, sizes[&id].1, why));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Carry out a plan: the new index first, then the old index objects,
+    /// then the dead packs, so a process killed at any step leaves every
+    /// point restorable. Returns the bytes freed.
+    pub fn apply_gc(&self, plan: &GcPlan, rewrite_index: bool) -> Result<u64> {
+        if plan.dead.is_empty() && !rewrite_index && !plan.index_needs_rebuild() {
+            return Ok(0);
+        }
+        let (new_id, _) = self.write_index_file(&plan.keep)?;
+        let old = plan
+            .indexes
+            .iter()
+            .chain(plan.damaged_indexes.iter().map(|(id, _)| id));
+        for id in old {
+            if *id != new_id {
+                self.storage().delete(&format!("{INDEX_DIR}{id}"))?;
+            }
+        }
+        let mut freed = 0;
+        for (id, size, _) in &plan.dead {
+            self.storage().delete(&pack_name(id))?;
+            freed += size;
+        }
+        Ok(freed)
+    }
+
+    /// The base a delta blob names, or None for a whole chunk.
+    fn blob_base(&self, id: &ChunkId, sealed: &[u8]) -> Result<Option<ChunkId>> {
+        let plain = self
+            .sealer()
+            .open(sealed, &format!("chunk {}", id.short()))?;
+        Ok(match plain.split_first() {
+            Some((&BLOB_DELTA, rest)) if rest.len() >= 32 => {
+                Some(ChunkId(rest[..32].try_into().unwrap()))
+            }
+            _ => None,
+        })
+    }
+}
