@@ -168,6 +168,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be rebuilt or removed, and why, without changing anything')
             [CompletionResult]::new('--forget-damaged', '--forget-damaged', [CompletionResultType]::ParameterName, 'Also delete the manifests of restore points that cannot be restored')
+            [CompletionResult]::new('--read-data', '--read-data', [CompletionResultType]::ParameterName, 'Read every pack (as `verify` does) and rewrite damaged ones with their intact chunks')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')

@@ -736,7 +736,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__repair)
-            opts="-q -h --dry-run --forget-damaged --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-q -h --dry-run --forget-damaged --read-data --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

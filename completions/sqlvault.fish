@@ -133,6 +133,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l password-fi
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l dry-run -d 'Say what would be rebuilt or removed, and why, without changing anything'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l forget-damaged -d 'Also delete the manifests of restore points that cannot be restored'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l read-data -d 'Read every pack (as `verify` does) and rewrite damaged ones with their intact chunks'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l json -d 'Print the session report as JSON on stdout'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand repair" -l no-progress -d 'No progress bars, even on a terminal'

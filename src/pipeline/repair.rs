@@ -14,14 +14,20 @@ use crate::repo::ids::ChunkId;
 use crate::repo::point::POINTS_DIR;
 use crate::repo::writer::pack_name;
 use indicatif::HumanBytes;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub struct RepairOptions {
     pub dry_run: bool,
     pub forget_damaged: bool,
+    /// Read every pack, and rewrite damaged ones with their sound chunks.
+    pub read_data: bool,
 }
 
-pub fn repair(repo: &Repository, opts: &RepairOptions) -> Result<SessionReport> {
+pub fn repair(
+    repo: &Repository,
+    opts: &RepairOptions,
+    progress: &dyn super::ProgressFactory,
+) -> Result<SessionReport> {
     let command = if opts.dry_run {
         "repair --dry-run"
     } else {
@@ -36,7 +42,32 @@ pub fn repair(repo: &Repository, opts: &RepairOptions) -> Result<SessionReport> 
     let would = |done: &str, planned: &str| -> String {
         if opts.dry_run { planned } else { done }.to_string()
     };
-    let plan = repo.plan_gc()?;
+    let mut replaced = HashSet::new();
+    if opts.read_data {
+        let p = progress.start("verify", "repository");
+        let check = repo.check(p.as_ref())?;
+        drop(p);
+        if !check.damaged_packs.is_empty() {
+            let index = repo.load_index()?;
+            if opts.dry_run {
+                for id in &check.damaged_packs {
+                    report.notes.push(format!(
+                        "would rewrite damaged pack `{}` with its intact chunks",
+                        pack_name(id)
+                    ));
+                }
+            } else {
+                let (done, saved) =
+                    repo.repack(&check.damaged_packs, &check.sound_chunks, &index)?;
+                report.notes.push(format!(
+                    "rewrote {} damaged pack(s), keeping their {saved} intact chunk(s)",
+                    done.len()
+                ));
+                replaced = done;
+            }
+        }
+    }
+    let plan = repo.plan_gc_replacing(&replaced)?;
     let chunks = plan.chunks();
     let bases: HashMap<ChunkId, ChunkId> = plan
         .keep
@@ -91,6 +122,26 @@ pub fn repair(repo: &Repository, opts: &RepairOptions) -> Result<SessionReport> 
         report.databases.push(item);
     }
 
+    // Manifests that vanished: the sessions know them. Forgetting them
+    // records that they are gone for good, so verify stops naming them.
+    let present: HashSet<_> = repo.list_points()?.into_iter().collect();
+    for (id, db, when) in super::history::missing_points(repo, &present)? {
+        let mut item = ItemReport::new(db);
+        item.restore_point = Some(id);
+        item.status = Status::Failed;
+        item.error = Some(format!(
+            "cannot be restored: its manifest, written by the backup of {when}, was deleted"
+        ));
+        item.note = Some(if opts.forget_damaged {
+            would(
+                "forgotten (--forget-damaged)",
+                "would be forgotten (--forget-damaged)",
+            )
+        } else {
+            "kept in the history; `repair --forget-damaged` forgets it".into()
+        });
+        report.databases.push(item);
+    }
     for (id, why) in &plan.damaged_indexes {
         report.notes.push(format!(
             "{} damaged index object `index/{id}` ({why})",
@@ -118,7 +169,10 @@ pub fn repair(repo: &Repository, opts: &RepairOptions) -> Result<SessionReport> 
             HumanBytes(*size)
         ));
     }
-    let rebuild = plan.index_needs_rebuild() || !plan.dead.is_empty() || plan.indexes.len() > 1;
+    let rebuild = plan.index_needs_rebuild()
+        || !plan.dead.is_empty()
+        || plan.indexes.len() > 1
+        || !replaced.is_empty();
     if rebuild {
         report.notes.push(format!(
             "{} the index as one object listing {} pack(s) and {} chunk(s), replacing {} index object(s)",

@@ -54,6 +54,12 @@ impl Repository {
     /// point (and the bases of live deltas); index objects are read where
     /// they can be, and packs that none names are read from their footers.
     pub fn plan_gc(&self) -> Result<GcPlan> {
+        self.plan_gc_replacing(&HashSet::new())
+    }
+
+    /// Like [`Self::plan_gc`], with `replaced` packs counted as dead: their
+    /// sound chunks were copied into new packs (`repair --read-data`).
+    pub fn plan_gc_replacing(&self, replaced: &HashSet<PackId>) -> Result<GcPlan> {
         let mut plan = GcPlan::default();
         let mut live: HashSet<ChunkId> = HashSet::new();
         for (_, p) in self.points()? {
@@ -133,7 +139,13 @@ impl Repository {
         ids.sort();
         for id in ids {
             let blobs = packs.remove(&id).expect("listed");
-            if blobs.iter().any(|b| live.contains(&b.id)) {
+            if replaced.contains(&id) {
+                plan.dead.push((
+                    id,
+                    sizes[&id].1,
+                    "damaged; its intact chunks were copied into a new pack",
+                ));
+            } else if blobs.iter().any(|b| live.contains(&b.id)) {
                 plan.keep.packs.push(IndexedPack { id, blobs });
             } else {
                 let why = if indexed.contains(&id) {
@@ -170,6 +182,50 @@ impl Repository {
             freed += size;
         }
         Ok(freed)
+    }
+
+    /// Copy the sound blobs of damaged `packs` into new packs (blobs are
+    /// sealed one by one, so their bytes move as they are; all of them, as
+    /// a chunk no point lists may be the base of one that is). The next
+    /// collection drops what nothing needs. Returns the packs replaced and
+    /// how many chunks were saved.
+    pub fn repack(
+        &self,
+        packs: &[PackId],
+        sound: &HashSet<ChunkId>,
+        index: &super::index::Index,
+    ) -> Result<(HashSet<PackId>, usize)> {
+        let mut replaced = HashSet::new();
+        let mut saved = 0;
+        let encrypted = self.sealer().is_encrypted();
+        for id in packs {
+            let name = pack_name(id);
+            let Ok(data) = self.storage().get(&name) else {
+                continue;
+            };
+            let entries = match parse_footer(&name, &data, self.sealer()) {
+                Ok(e) => e,
+                Err(_) => index.entries_of(id),
+            };
+            let mut builder = super::pack::PackBuilder::new(encrypted, data.len());
+            for b in &entries {
+                let end = b.offset as usize + b.length as usize;
+                let Some(sealed) = data.get(b.offset as usize..end) else {
+                    continue;
+                };
+                if sound.contains(&b.id) {
+                    let base = self.blob_base(&b.id, sealed).unwrap_or(None);
+                    builder.add(b.id, sealed, b.raw_length as usize, base);
+                    saved += 1;
+                }
+            }
+            if !builder.is_empty() {
+                let (new_id, bytes, _) = builder.finish(self.sealer());
+                self.storage().put_if_absent(&pack_name(&new_id), &bytes)?;
+            }
+            replaced.insert(*id);
+        }
+        Ok((replaced, saved))
     }
 
     /// The base a delta blob names, or None for a whole chunk.

@@ -34,6 +34,12 @@ pub struct RepoCheck {
     /// Restore points that cannot be restored completely, with why.
     pub points_damaged: Vec<PointId>,
     pub why_damaged: HashMap<PointId, String>,
+    /// Packs with any damage (their frame, or some blobs).
+    #[serde(skip)]
+    pub damaged_packs: Vec<PackId>,
+    /// Every chunk that can be read back from some pack.
+    #[serde(skip)]
+    pub sound_chunks: HashSet<ChunkId>,
 }
 
 /// What reading one pack found.
@@ -123,6 +129,9 @@ impl Repository {
             let name = pack_name(id);
             report.blobs_checked += f.sound.len() + f.deltas.len() + f.bad.len();
             sound.extend(f.sound.iter().copied());
+            if f.unreadable.is_some() || !f.bad.is_empty() || f.frame_damaged {
+                report.damaged_packs.push(*id);
+            }
             if let Some(why) = &f.unreadable {
                 report
                     .errors
@@ -203,6 +212,7 @@ impl Repository {
             }
         }
 
+        report.sound_chunks = sound.clone();
         // Restore points: every chunk readable from some pack.
         for pid in self.list_points()? {
             let point = match self.read_point(&pid) {

@@ -12,6 +12,10 @@ pub struct RepairArgs {
     /// Also delete the manifests of restore points that cannot be restored.
     #[arg(long)]
     pub forget_damaged: bool,
+    /// Read every pack (as `verify` does) and rewrite damaged ones with
+    /// their intact chunks.
+    #[arg(long)]
+    pub read_data: bool,
 }
 
 pub fn run(g: &Global, a: &RepairArgs, out: &Output) -> Result<i32> {
@@ -21,7 +25,9 @@ pub fn run(g: &Global, a: &RepairArgs, out: &Output) -> Result<i32> {
         &RepairOptions {
             dry_run: a.dry_run,
             forget_damaged: a.forget_damaged,
+            read_data: a.read_data,
         },
+        &out.progress,
     )?;
     Ok(out.report(&report))
 }
