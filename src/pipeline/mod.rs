@@ -285,6 +285,11 @@ pub fn verify(
         }
         report.databases.push(item.timed(t0));
     }
+    for (id, why) in repo.damaged_sessions()? {
+        report.warnings.push(format!(
+            "session record `sessions/{id}` is damaged ({why}); it is history only: `sqlvault repair` removes it"
+        ));
+    }
     // A manifest that vanished leaves no trace in `points/`; the sessions
     // that wrote it do.
     let present: std::collections::HashSet<_> = repo.list_points()?.into_iter().collect();

@@ -142,6 +142,15 @@ pub fn repair(
         });
         report.databases.push(item);
     }
+    for (id, why) in repo.damaged_sessions()? {
+        report.notes.push(format!(
+            "{} damaged session record `sessions/{id}` ({why})",
+            would("removed", "would remove")
+        ));
+        if !opts.dry_run {
+            repo.storage().delete(&format!("sessions/{id}"))?;
+        }
+    }
     for (id, why) in &plan.damaged_indexes {
         report.notes.push(format!(
             "{} damaged index object `index/{id}` ({why})",

@@ -203,11 +203,14 @@ impl Repository {
             let Ok(data) = self.storage().get(&name) else {
                 continue;
             };
+            // With the pack's checksum wrong, an unencrypted footer is not
+            // to be trusted over the index objects.
+            let known = index.entries_of(id);
             let entries = match parse_footer(&name, &data, self.sealer()) {
-                Ok(e) => e,
-                Err(_) => index.entries_of(id),
+                Ok(e) if known.is_empty() => e,
+                _ => known,
             };
-            let mut builder = super::pack::PackBuilder::new(encrypted, data.len());
+            let mut sound_blobs = Vec::new();
             for b in &entries {
                 let end = b.offset as usize + b.length as usize;
                 let Some(sealed) = data.get(b.offset as usize..end) else {
@@ -215,13 +218,23 @@ impl Repository {
                 };
                 if sound.contains(&b.id) {
                     let base = self.blob_base(&b.id, sealed).unwrap_or(None);
-                    builder.add(b.id, sealed, b.raw_length as usize, base);
-                    saved += 1;
+                    sound_blobs.push((b, sealed, base));
                 }
             }
-            if !builder.is_empty() {
+            saved += sound_blobs.len();
+            let mut generation = data.get(6).copied().unwrap_or(0);
+            while !sound_blobs.is_empty() {
+                generation = generation.wrapping_add(1);
+                let mut builder = super::pack::PackBuilder::new(encrypted, data.len());
+                builder.set_generation(generation);
+                for (b, sealed, base) in &sound_blobs {
+                    builder.add(b.id, sealed, b.raw_length as usize, *base);
+                }
                 let (new_id, bytes, _) = builder.finish(self.sealer());
-                self.storage().put_if_absent(&pack_name(&new_id), &bytes)?;
+                if new_id != *id {
+                    self.storage().put_if_absent(&pack_name(&new_id), &bytes)?;
+                    break;
+                }
             }
             replaced.insert(*id);
         }

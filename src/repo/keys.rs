@@ -80,20 +80,43 @@ pub(super) fn unlock(storage: &dyn Storage, password: &Secret) -> Result<MasterK
         return Err(Error::repository("the repository has no key objects")
             .with_hint("the repository is damaged; restore `keys/` from a copy"));
     }
+    // A damaged key object is skipped: another key may still open the
+    // repository; only when none does is the damage the answer.
+    let mut damaged = Vec::new();
     for info in names {
         let data = storage.get(&info.name)?;
-        let (_, body) = format::unframe(&info.name, ObjectKind::Key, &data)?;
-        let file: KeyFile = serde_json::from_slice(body).map_err(|e| {
-            Error::repository(format!("key object `{}` is malformed: {e}", info.name))
-        })?;
+        let file = format::unframe(&info.name, ObjectKind::Key, &data).and_then(|(_, body)| {
+            serde_json::from_slice::<KeyFile>(body).map_err(|e| {
+                Error::repository(format!("key object `{}` is malformed: {e}", info.name))
+            })
+        });
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => {
+                damaged.push(e.message);
+                continue;
+            }
+        };
         let derived = file.kdf.derive(password.as_bytes())?;
-        let sealed = hex::decode(&file.sealed_master)
-            .map_err(|_| Error::repository(format!("key object `{}` is malformed", info.name)))?;
+        let Ok(sealed) = hex::decode(&file.sealed_master) else {
+            damaged.push(format!("key object `{}` is malformed", info.name));
+            continue;
+        };
         if let Ok(plain) = Sealer::new(Some(&derived)).open(&sealed, "key") {
             return serde_json::from_slice(&plain).map_err(|e| {
                 Error::repository(format!("key object `{}` is malformed: {e}", info.name))
             });
         }
+    }
+    if let Some(first) = damaged.first() {
+        return Err(Error::repository(format!(
+            "no key object opens the repository with this password, and {} of them {} damaged ({first})",
+            damaged.len(),
+            if damaged.len() == 1 { "is" } else { "are" }
+        ))
+        .with_hint(
+            "copy `keys/` back from another copy of this repository; a password added to another key object still works",
+        ));
     }
     Err(
         Error::new(Kind::Auth, "wrong password or key file for this repository")

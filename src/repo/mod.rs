@@ -133,9 +133,14 @@ impl Repository {
             Err(StorageError::NotFound(_)) => return Err(not_a_repository(storage.as_ref())),
             Err(e) => return Err(e.into()),
         };
-        let (_, body) = format::unframe(CONFIG_NAME, ObjectKind::Config, &data)?;
-        let config: RepoConfig = serde_json::from_slice(body)
-            .map_err(|e| Error::repository(format!("repository config is malformed: {e}")))?;
+        // `verify` cannot help here: it needs the config to open the
+        // repository. It never changes after `init`, so any copy will do.
+        let config_hint = "the `config` object never changes after `init`: copy it back from another copy of this repository (a mirror, a backup of the directory or container); nothing can be read without it";
+        let (_, body) = format::unframe(CONFIG_NAME, ObjectKind::Config, &data)
+            .map_err(|e| e.with_hint(config_hint))?;
+        let config: RepoConfig = serde_json::from_slice(body).map_err(|e| {
+            Error::repository(format!("repository config is malformed: {e}")).with_hint(config_hint)
+        })?;
         if config.version > format::FORMAT_VERSION {
             return Err(Error::repository(format!(
                 "repository format version {} is newer than this sqlvault supports ({})",

@@ -49,6 +49,14 @@ impl PackBuilder {
         self.buf.len()
     }
 
+    /// Header byte 6: how many times `repair` rewrote this pack (readers
+    /// ignore it). A rewrite of a pack whose only damage was its header or
+    /// checksum would otherwise have the very bytes, and so the name, of
+    /// the damaged object it replaces.
+    pub fn set_generation(&mut self, generation: u8) {
+        self.buf[6] = generation;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

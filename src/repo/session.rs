@@ -15,6 +15,25 @@ impl Repository {
         Ok(SessionId(id))
     }
 
+    /// Session records that cannot be read, with why (history only: they
+    /// cost no restore point).
+    pub fn damaged_sessions(&self) -> Result<Vec<(SessionId, String)>> {
+        let mut out = Vec::new();
+        for id in self.list_ids::<SessionId>(SESSIONS_DIR)? {
+            if let Err(e) = self.read_json_object::<serde_json::Value>(
+                &format!("{SESSIONS_DIR}{id}"),
+                ObjectKind::Session,
+                &id.0,
+            ) {
+                if e.kind != crate::error::Kind::Repository {
+                    return Err(e);
+                }
+                out.push((id, e.message));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every session record that can be read; damaged ones are skipped
     /// (they are history, not data).
     pub fn sessions(&self) -> Result<Vec<(SessionId, serde_json::Value)>> {
