@@ -83,10 +83,6 @@ impl Template {
         }
     }
 
-    fn id(&self, label: &str) -> &str {
-        &self.points.iter().find(|p| p.0 == label).unwrap().1
-    }
-
     /// The one object of `kind` (`packs`, `index`, `points`, `sessions`)
     /// the backup of `label` wrote.
     fn object(&self, label: &str, kind: &str) -> PathBuf {
