@@ -153,6 +153,17 @@ def render(r):
     )
     row("backup 1 (full): repository growth (du)", size(n("sv_b1_du")), size(n("base_bytes")), size(n("restic_b1_du")))
     rss_row("backup 1 (full): peak RSS", "sv_b1", base_rss, "restic_b1")
+    if "sv0_b1_secs" in r:
+        s0 = n("sv0_b1_secs")
+        row(
+            f"backup 1 (full): time with fingerprints vs without (sqlvault {t('sv0_version')} before them)",
+            sv_time(F, "sv_b1"),
+            sv_time(F, "sv0_b1"),
+            DASH,
+            ratio(sv1, s0, "without"),
+            "still ≤ 1× baseline",
+            None if sv1 is None or not base_secs else sv1 <= base_secs,
+        )
 
     for i, label in ((2, "backup 2 (change 1)"), (3, "backup 3 (change 2)")):
         s = n(f"sv_b{i}_secs")
@@ -201,6 +212,24 @@ def render(r):
         None if sr is None or not rr else sr < rr,
     )
     rss_row("restore: peak RSS", "sv_restore", n("zstd_restore_rss_kib"), "restic_restore")
+    sn = n("sv_restore_none_secs")
+    row(
+        "restore: `--check full` (default) vs `--check none`",
+        f"{secs(sr)} vs {secs(sn)}",
+        secs(zr),
+        DASH,
+        ratio(sr, sn, "--check none"),
+        DASH,
+    )
+    row("restore: check that ran", t("sv_restore_check"))
+    if "sv0_restore_secs" in r:
+        row(
+            "restore of the full point: with fingerprint check vs the earlier sqlvault (integrity_check only)",
+            secs(n("sv_restore_b1_secs")),
+            secs(n("sv0_restore_secs")),
+            DASH,
+            ratio(n("sv_restore_b1_secs"), n("sv0_restore_secs"), "earlier"),
+        )
 
     integrity = t("check_integrity", "")
     same = r.get("check_src") is not None and r.get("check_src") == r.get("check_restored")
