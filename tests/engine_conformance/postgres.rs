@@ -272,7 +272,7 @@ impl Harness for Postgres {
                  CREATE TABLE filler (id int PRIMARY KEY, body text);
                  INSERT INTO accounts_a SELECT i, {START_BALANCE} FROM generate_series(1, {ACCOUNTS}) i;
                  INSERT INTO accounts_b SELECT i, {START_BALANCE} FROM generate_series(1, {ACCOUNTS}) i;
-                 INSERT INTO filler SELECT i, repeat(md5(i::text), 6) FROM generate_series(1, 250000) i;"
+                 INSERT INTO filler SELECT i, repeat(md5(i::text), 6) FROM generate_series(1, 150000) i;"
             ))
             .unwrap();
     }
@@ -353,7 +353,7 @@ impl Harness for Postgres {
                 "CREATE TABLE big (id bigint PRIMARY KEY, v text, b bytea);
                  INSERT INTO big SELECT i, md5(i::text) || md5((i * 7)::text),
                                         decode(md5((i * 3)::text), 'hex')
-                 FROM generate_series(1, 100000) i;
+                 FROM generate_series(1, 60000) i;
                  CREATE TABLE side (id int PRIMARY KEY, note text);
                  INSERT INTO side SELECT i, 'note ' || i FROM generate_series(1, 20000) i;
                  CREATE INDEX big_v ON big (v);",
