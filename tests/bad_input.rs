@@ -3,6 +3,8 @@
 //! bad sources, locked databases, wrong or missing passwords, paths that are
 //! not repositories, existing restore targets, damaged repositories,
 //! read-only and full file systems. No output ever shows the password.
+//! A missing source and a target that exists are part of the engine
+//! contract in tests/engine_conformance.rs.
 
 mod common;
 
@@ -40,23 +42,6 @@ fn failed_item(report: &Value, i: usize) -> &Value {
     assert!(item["restore_point"].is_null());
     assert!(item["error"].is_string());
     item
-}
-
-#[test]
-fn missing_source_fails_and_names_the_path() {
-    let s = Scratch::new();
-    let vault = Vault::init(&s, s.join("repo"));
-    let missing = s.join("no-such-dir").join("missing.db");
-    let out = vault.backup_with(&[&missing], &[]);
-    out.expect_code(1);
-    let report = out.json();
-    assert_eq!(report["status"], "failed");
-    let item = failed_item(&report, 0);
-    let shown = missing.to_str().unwrap();
-    assert!(item["error"].as_str().unwrap().contains(shown));
-    assert!(single_error(&out).contains(shown));
-    assert!(!missing.exists(), "backup created the missing source");
-    assert!(vault.points().is_empty());
 }
 
 #[test]
@@ -308,7 +293,7 @@ fn init_twice_exits_2_and_keeps_the_repository() {
 }
 
 #[test]
-fn restore_never_replaces_a_file_without_force() {
+fn companion_files_belong_to_the_target() {
     let s = Scratch::new();
     let vault = Vault::init(&s, s.join("repo"));
     let db = s.join("app.db");
@@ -316,15 +301,9 @@ fn restore_never_replaces_a_file_without_force() {
     let expected = fingerprint(&db);
     let point = vault.backup_one(&db);
 
+    // Stale companions of the old file must not survive a forced restore.
     let target = s.join("precious.db");
     std::fs::write(&target, b"precious data").unwrap();
-    let out = vault.restore_with(&point, &target, &[]);
-    out.expect_code(2);
-    let line = single_error(&out);
-    assert!(line.contains("already exists"), "{line}");
-    assert_eq!(std::fs::read(&target).unwrap(), b"precious data");
-
-    // Stale companions of the old file must not survive a forced restore.
     let wal = s.join("precious.db-wal");
     let shm = s.join("precious.db-shm");
     let journal = s.join("precious.db-journal");
@@ -345,6 +324,7 @@ fn restore_never_replaces_a_file_without_force() {
     std::fs::write(&other_wal, b"stale").unwrap();
     let out = vault.restore_with(&point, &other, &[]);
     out.expect_code(2);
+    assert!(single_error(&out).contains("already exists"));
     assert!(!other.exists());
     assert_eq!(std::fs::read(&other_wal).unwrap(), b"stale");
 
