@@ -151,7 +151,7 @@ fn check_restored(
             integrity_check(path, cfg, pragma)
         });
         let tables = expected.map(|_| {
-            let conn = rusqlite::Connection::open(path).map_err(err)?;
+            let conn = open_immutable(path, cfg)?;
             match level {
                 CheckLevel::Full => super::fingerprint::tables(&conn, err),
                 _ => super::fingerprint::row_counts(&conn).map_err(err),
@@ -200,10 +200,33 @@ fn hash_file(path: &Path) -> Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
+/// Open a restored file that nothing else uses, read-only and `immutable`:
+/// no locks, and no `-wal` or `-shm` beside it that two checks closing at
+/// once could leave behind (the rename moves only the database file).
+fn open_immutable(path: &Path, cfg: &Sqlite) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'~' => {
+                uri.push(*b as char)
+            }
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    rusqlite::Connection::open_with_flags(
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_error(path, e, cfg.busy_timeout))
+}
+
 /// `PRAGMA integrity_check` (or `quick_check`) must answer exactly `ok`.
 pub fn integrity_check(path: &Path, cfg: &Sqlite, pragma: &str) -> Result<()> {
-    let conn =
-        rusqlite::Connection::open(path).map_err(|e| sqlite_error(path, e, cfg.busy_timeout))?;
+    let conn = open_immutable(path, cfg)?;
     let mut stmt = conn
         .prepare(&format!("PRAGMA {pragma}"))
         .map_err(|e| sqlite_error(path, e, cfg.busy_timeout))?;
