@@ -764,21 +764,24 @@ pub fn kill_during_restore<H: Harness>() {
         if h.exists("target") {
             h.remove("target");
         }
-        // A fresh restore to the same target works, whatever was left.
+        // A fresh restore to the same target works, and removes what the
+        // killed one left (its temporaries are named so it finds them).
         restore_ok(&h, &v, &point, "target", &[]);
         h.assert_same(&expected, "target");
+        assert_eq!(
+            h.leftovers(),
+            Vec::<String>::new(),
+            "the restore after one killed {what} did not remove its temporaries"
+        );
         h.remove("target");
-        // Each round on its own: what this one left is reported above.
-        h.remove_leftovers();
     }
     assert!(
         killed_mid_run >= 3,
         "only {killed_mid_run} kills landed while a restore ran"
     );
-    assert!(
-        left.is_empty(),
-        "kill -9 during a restore left temporaries behind:\n{}",
-        left.join("\n")
+    eprintln!(
+        "what the killed restores left until the next one: {}",
+        left.join("; ")
     );
 }
 

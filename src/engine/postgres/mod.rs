@@ -19,6 +19,7 @@ pub mod connect;
 pub mod discover;
 mod fingerprint;
 mod largeobjects;
+mod leftovers;
 pub mod pgpass;
 mod restore;
 mod restore_table;

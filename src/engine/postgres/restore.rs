@@ -98,9 +98,11 @@ pub(super) fn run(
         .with_hint("choose another database in --to, or add --clean to replace it"));
     }
     let tmp = format!(
-        "sqlvault_restore_{}",
+        "{}{}",
+        super::leftovers::TEMP_PREFIX,
         hex::encode(rand::random::<[u8; 6]>())
     );
+    super::leftovers::claim(&mut admin, &tmp)?;
     admin
         .batch_execute(&create_database_sql(&tmp, meta))
         .map_err(|e| {
