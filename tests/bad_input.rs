@@ -28,6 +28,16 @@ fn single_error(out: &Out) -> String {
     errors[0].to_string()
 }
 
+/// The `  hint:` line after the error, which must be there.
+#[track_caller]
+fn hint(out: &Out) -> String {
+    out.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("  hint: "))
+        .unwrap_or_else(|| panic!("no hint in:\n{}", out.stderr))
+        .to_string()
+}
+
 fn set(paths: Vec<PathBuf>) -> BTreeSet<PathBuf> {
     paths.into_iter().collect()
 }
@@ -254,7 +264,10 @@ fn path_that_is_not_a_repository_exits_2() {
     std::fs::create_dir_all(cluttered.join("packs")).unwrap();
     std::fs::write(cluttered.join("README"), "not a repository").unwrap();
     let nowhere = s.join("does-not-exist");
-    for dir in [&empty, &cluttered, &nowhere] {
+    // A plain file is not a repository either (not a storage error).
+    let plain = s.join("plain-file");
+    std::fs::write(&plain, "just a file").unwrap();
+    for dir in [&empty, &cluttered, &nowhere, &plain] {
         let before = set(files_under(dir));
         let vault = Vault {
             repo: dir.clone(),
@@ -277,6 +290,24 @@ fn path_that_is_not_a_repository_exits_2() {
         assert_eq!(set(files_under(dir)), before, "{dir:?} was changed");
         assert_eq!(dir.exists(), dir != &nowhere);
     }
+    assert_eq!(std::fs::read(&plain).unwrap(), b"just a file");
+    // `init` cannot make a repository of a file: a usage error, the file untouched.
+    let vault = Vault {
+        repo: plain.clone(),
+        home: s.home(),
+        password: Some(PASSWORD.into()),
+    };
+    for args in [vec!["init"], vec!["init", "--no-encryption"]] {
+        let out = vault.run(&args);
+        out.expect_code(2);
+        let line = single_error(&out);
+        assert!(
+            line.contains("plain-file") && line.contains("not a directory"),
+            "{line}"
+        );
+        hint(&out);
+    }
+    assert_eq!(std::fs::read(&plain).unwrap(), b"just a file");
 }
 
 #[test]
@@ -522,6 +553,38 @@ fn deleted_pack_is_detected_and_contained() {
     );
     let report = tp.assert_verify_names_b();
     assert!(report["errors"].to_string().contains("missing"));
+    tp.assert_a_restores();
+}
+
+#[test]
+fn truncated_pack_is_damage_not_a_storage_error() {
+    let tp = two_points(true);
+    let pack = &tp.b_packs[0];
+    let len = std::fs::metadata(pack).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(pack)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let out_dir = tp.s.join("out-b");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let target = out_dir.join("b.db");
+    let out = tp.vault.restore_with(&tp.b, &target, &[]);
+    // Damaged (4), not a storage error (5) that trying again would fix.
+    out.expect_code(4);
+    let line = single_error(&out);
+    let pack_id = pack.file_name().unwrap().to_str().unwrap();
+    assert!(line.contains(pack_id), "{line}");
+    assert!(
+        line.contains("truncated") || line.contains("shorter"),
+        "{line}"
+    );
+    let h = hint(&out);
+    assert!(!h.contains("try again"), "{h}");
+    assert!(h.contains("verify"), "{h}");
+    assert!(files_under(&out_dir).is_empty());
+    tp.assert_verify_names_b();
     tp.assert_a_restores();
 }
 

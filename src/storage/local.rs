@@ -46,6 +46,9 @@ impl Storage for LocalStorage {
 
     fn create(&self) -> Result<(), StorageError> {
         let name = self.location();
+        if self.root.exists() && !self.root.is_dir() {
+            return Err(StorageError::NotADirectory(name));
+        }
         fs::create_dir_all(self.root.join(TMP_DIR)).map_err(|e| StorageError::from_io(&name, e))
     }
 
@@ -87,10 +90,7 @@ impl Storage for LocalStorage {
         let mut buf = vec![0u8; len as usize];
         f.read_exact(&mut buf).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                StorageError::Io {
-                    name: name.to_string(),
-                    source: std::io::Error::new(e.kind(), "object is shorter than expected"),
-                }
+                StorageError::Truncated(name.to_string())
             } else {
                 StorageError::from_io(name, e)
             }
