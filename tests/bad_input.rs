@@ -412,6 +412,108 @@ fn unknown_or_malformed_point_ids_exit_2() {
     }
 }
 
+#[test]
+fn latest_of_a_database_without_points_names_the_databases_that_have_some() {
+    let s = Scratch::new();
+    let vault = Vault::init(&s, s.join("repo"));
+    let target = s.join("t.db");
+    let out = vault.restore_with("latest", &target, &["--database", "nosuch"]);
+    out.expect_code(2);
+    assert!(single_error(&out).contains("no restore points yet"));
+    for (name, seed) in [("app", 10), ("billing", 11)] {
+        let db = s.join(&format!("{name}.db"));
+        make_fixture(&db, "delete", seed);
+        vault.backup_one(&db);
+    }
+    let out = vault.restore_with("latest", &target, &["--database", "nosuch"]);
+    out.expect_code(2);
+    let line = single_error(&out);
+    assert!(line.contains("`nosuch`"), "{line}");
+    assert!(!line.contains("no restore points yet"), "{line}");
+    let h = hint(&out);
+    assert!(h.contains("app") && h.contains("billing"), "{h}");
+    assert!(!target.exists());
+}
+
+/// The report of a restore that failed: one failed item, the error in it.
+#[track_caller]
+fn failed_restore_report(out: &Out, error_words: &str) -> Value {
+    let report = out.json();
+    assert_eq!(report["command"], "restore", "{report:#}");
+    assert_eq!(report["status"], "failed", "{report:#}");
+    let items = report["databases"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{report:#}");
+    assert_eq!(items[0]["status"], "failed");
+    let error = items[0]["error"].as_str().unwrap();
+    assert!(error.contains(error_words), "{error}");
+    let line = single_error(out);
+    assert!(line.contains(error_words), "{line}");
+    report
+}
+
+#[test]
+fn a_failed_restore_ends_with_its_report_and_keeps_its_exit_code() {
+    let s = Scratch::new();
+    let vault = Vault::init(&s, s.join("repo"));
+    let db = s.join("app.db");
+    make_fixture(&db, "delete", 12);
+    let point = vault.backup_one(&db);
+    let target = s.join("existing.db");
+    std::fs::write(&target, b"keep me").unwrap();
+
+    // The target exists: usage error (2), with the report on stdout.
+    let out = vault.restore_with(&point, &target, &[]);
+    out.expect_code(2);
+    let report = failed_restore_report(&out, "already exists");
+    let item = &report["databases"][0];
+    assert_eq!(item["database"], "app");
+    assert_eq!(item["restore_point"].as_str(), Some(point.as_str()));
+    assert!(item["hint"].as_str().unwrap().contains("--force"));
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
+
+    // No such point: still a report, still 2.
+    let out = vault.restore_with("latest", &s.join("new.db"), &["--database", "nosuch"]);
+    out.expect_code(2);
+    failed_restore_report(&out, "nosuch");
+
+    // As a table for people, the error line after it.
+    let out = vault.run_os(&[
+        "restore".as_ref(),
+        point.as_ref(),
+        "--to".as_ref(),
+        target.as_os_str(),
+    ]);
+    out.expect_code(2);
+    assert!(out.stdout.contains("restore FAILED"), "{}", out.stdout);
+    assert!(out.stdout.contains("already exists"), "{}", out.stdout);
+    assert!(single_error(&out).contains("already exists"));
+
+    // Damaged data: 4, with the report.
+    for pack in objects(&vault.repo, "packs") {
+        let mut bytes = std::fs::read(&pack).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x10;
+        std::fs::write(&pack, &bytes).unwrap();
+    }
+    let fresh = s.join("fresh.db");
+    let out = vault.restore_with(&point, &fresh, &[]);
+    out.expect_code(4);
+    failed_restore_report(&out, "corrupt");
+    assert!(!fresh.exists());
+
+    // The failed runs are in the history too.
+    let out = vault.run(&["--json", "sessions"]);
+    out.expect_code(0);
+    let failed = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["command"] == "restore" && r["status"] == "failed")
+        .count();
+    assert_eq!(failed, 4, "{}", out.stdout);
+}
+
 /// A repository with two points whose data lives in separate packs.
 struct TwoPoints {
     s: Scratch,

@@ -179,7 +179,16 @@ pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn En
     }
 }
 
-/// Restore one point to `target`.
+/// A run that failed as a whole, and the report it still ends with.
+#[derive(Debug)]
+pub struct Failed {
+    pub report: SessionReport,
+    pub error: Error,
+}
+
+/// Restore one point to `target`. A restore that fails still has its
+/// report (recorded in the repository), and the error that decides the
+/// exit code.
 pub fn restore(
     repo: &Repository,
     point_spec: &str,
@@ -187,32 +196,49 @@ pub fn restore(
     target: &str,
     opts: &RestoreOptions,
     progress: &dyn ProgressFactory,
-) -> Result<SessionReport> {
+) -> std::result::Result<SessionReport, Box<Failed>> {
     let (mut report, started) = SessionReport::new("restore", repo.location());
-    let (id, point) = repo.resolve_point(point_spec, database)?;
-    let engine = engine_for_point(&point, target)?;
-    let index = repo.load_index()?;
     let t0 = Instant::now();
-    let p = progress.start("restore", &point.database);
-    let mut item = ItemReport::new(point.database.clone());
-    item.restore_point = Some(id.to_hex());
+    let mut item = ItemReport::new(database.unwrap_or_default());
     // A target URL may hold a password; reports are shown and stored.
     item.target = Some(crate::engine::postgres::redact(target));
-    match engine.restore(repo, &index, &point, opts, p.as_ref()) {
-        Ok(r) => {
-            item.bytes_read = r.bytes_written;
-            item.check = Some(r.check);
+    let done = restore_into(
+        repo, point_spec, database, target, opts, progress, &mut item,
+    );
+    match done {
+        Ok(()) => {
             report.databases.push(item.timed(t0));
             Ok(record(repo, report.finish(started)))
         }
-        Err(e) => {
-            // A restore of one point that fails is the whole command failing:
-            // keep the error's own kind (and exit code), after recording it.
-            report.databases.push(item.failed(&e).timed(t0));
-            record(repo, report.finish(started));
-            Err(e)
+        Err(error) => {
+            report.databases.push(item.failed(&error).timed(t0));
+            let report = record(repo, report.finish(started));
+            Err(Box::new(Failed { report, error }))
         }
     }
+}
+
+/// The steps of [`restore`], filling in `item` as they learn more.
+#[allow(clippy::too_many_arguments)]
+fn restore_into(
+    repo: &Repository,
+    point_spec: &str,
+    database: Option<&str>,
+    target: &str,
+    opts: &RestoreOptions,
+    progress: &dyn ProgressFactory,
+    item: &mut ItemReport,
+) -> Result<()> {
+    let (id, point) = repo.resolve_point(point_spec, database)?;
+    item.database = point.database.clone();
+    item.restore_point = Some(id.to_hex());
+    let engine = engine_for_point(&point, target)?;
+    let index = repo.load_index()?;
+    let p = progress.start("restore", &point.database);
+    let restored = engine.restore(repo, &index, &point, opts, p.as_ref())?;
+    item.bytes_read = restored.bytes_written;
+    item.check = Some(restored.check);
+    Ok(())
 }
 
 /// Check every object; with `test_restore`, also restore every point into a
