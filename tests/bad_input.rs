@@ -868,8 +868,8 @@ fn repository_on_a_read_only_mount_can_be_read_but_not_written() {
         add_fixture_rows(&mut c, 9, 400, 420);
     }
     let out = vault.backup_with(&[&db], &[]);
-    // Like a full disk: that database failed (exit 1), the report says why.
-    out.expect_code(1);
+    // Like a full disk: a storage error (5), and the report says which database.
+    out.expect_code(5);
     assert_eq!(out.json()["status"], "failed");
     let line = single_error(&out);
     assert!(
@@ -899,15 +899,18 @@ fn full_disk(size_mib: u32, next_bytes: usize) {
     let big = s.join("big.db");
     make_blob_db(&big, "delete", 30 << 20, 2);
     let out = vault.backup_with(&[&big], &[]);
-    out.expect_code(1);
+    // A storage error (5), as the README's table says, not a database's (1).
+    out.expect_code(5);
     let report = out.json();
     assert_eq!(report["status"], "failed");
-    failed_item(&report, 0);
+    let item = failed_item(&report, 0);
+    assert_eq!(item["error_kind"], "storage", "{report:#}");
     let line = single_error(&out).to_lowercase();
     assert!(
         line.contains("no space") || line.contains("disk full"),
         "{line}"
     );
+    assert!(hint(&out).contains("free space"), "{}", out.stderr);
     // Nothing half-written stays behind to hold the space.
     assert_eq!(set(objects(&vault.repo, "packs")), packs_before);
     assert_eq!(objects(&vault.repo, "tmp"), Vec::<PathBuf>::new());
@@ -942,4 +945,91 @@ fn full_disk_fails_the_backup_and_keeps_the_repository_usable() {
     // Room for one pack but not a second: the first must not stay behind,
     // or a backup needing most of the disk would fail.
     full_disk(20, 12 << 20);
+}
+
+#[test]
+fn one_database_failing_on_a_full_disk_makes_the_run_a_storage_error() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let s = Scratch::new();
+    let mount = TmpfsMount::new(&s.join("small-disk"), "size=8m").unwrap();
+    let vault = Vault::init_unencrypted(&s, mount.path().join("repo"));
+    let missing = s.join("missing.db");
+    let big = s.join("big.db");
+    make_blob_db(&big, "delete", 20 << 20, 4);
+    let out = vault.backup_with(&[&missing, &big], &[]);
+    // One database is missing (1), the other hit the full disk (5): the
+    // storage error decides, and the report says which failed how.
+    out.expect_code(5);
+    let report = out.json();
+    assert_eq!(failed_item(&report, 0)["error_kind"], "database");
+    assert_eq!(failed_item(&report, 1)["error_kind"], "storage");
+}
+
+#[test]
+fn restore_to_a_full_disk_exits_5_with_a_hint_and_leaves_nothing() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let s = Scratch::new();
+    let vault = Vault::init_unencrypted(&s, s.join("repo"));
+    let db = s.join("big.db");
+    make_blob_db(&db, "delete", 12 << 20, 5);
+    let expected = fingerprint(&db);
+    let point = vault.backup_one(&db);
+    let mount = TmpfsMount::new(&s.join("small-disk"), "size=4m").unwrap();
+    let target = mount.path().join("restored.db");
+    let out = vault.restore_with(&point, &target, &[]);
+    out.expect_code(5);
+    let line = single_error(&out).to_lowercase();
+    assert!(
+        line.contains("no space") || line.contains("disk full"),
+        "{line}"
+    );
+    assert!(line.contains("restored.db"), "{line}");
+    assert!(hint(&out).contains("free space"), "{}", out.stderr);
+    failed_restore_report(&out, "");
+    assert!(!target.exists());
+    assert_eq!(files_under(mount.path()), Vec::<PathBuf>::new());
+    // Somewhere with room it restores.
+    let t = s.join("restored.db");
+    vault.restore(&point, &t);
+    assert_same_db(&t, &expected);
+}
+
+#[test]
+fn restore_into_a_read_only_directory_exits_5() {
+    let s = Scratch::new();
+    let vault = Vault::init(&s, s.join("repo"));
+    let db = s.join("app.db");
+    make_fixture(&db, "delete", 14);
+    let point = vault.backup_one(&db);
+    let ro = s.join("ro");
+    let _mount;
+    if is_root() {
+        _mount = Some(
+            TmpfsMount::new(&ro, "ro,size=1m")
+                .unwrap_or_else(|e| panic!("running as root, but {e}")),
+        );
+    } else {
+        _mount = None;
+        std::fs::create_dir(&ro).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let target = ro.join("restored.db");
+    let out = vault.restore_with(&point, &target, &[]);
+    out.expect_code(5);
+    let line = single_error(&out);
+    assert!(
+        line.contains("permission") || line.contains("read-only"),
+        "{line}"
+    );
+    assert!(line.contains("`"), "{line}");
+    hint(&out);
+    failed_restore_report(&out, "");
+    assert!(!target.exists());
 }

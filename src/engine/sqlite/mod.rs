@@ -71,7 +71,8 @@ pub(crate) fn sqlite_error(path: &Path, e: rusqlite::Error, busy_timeout: Durati
         Some(C::DiskFull) => Error::new(
             crate::error::Kind::Storage,
             format!("disk full while writing {p}"),
-        ),
+        )
+        .with_hint("free space on that disk, or choose another place, and run the command again"),
         _ => Error::database(format!("SQLite error on {p}: {e}")),
     }
 }

@@ -23,17 +23,30 @@ fn companions(path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A local file error of the restore: a full disk or a refused write is a
+/// storage error (5) that says what to do; nothing is put in place.
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    let p = show_path(path);
-    match e.kind() {
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-            Error::new(Kind::Storage, format!("disk full while {what} {p}"))
-                .with_hint("free space on the target's disk and run the restore again")
-        }
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            Error::database(format!("permission denied while {what} {p}"))
-        }
-        _ => Error::database(format!("error while {what} {p}: {e}")),
+    let dir = match path.parent() {
+        _ if path.is_dir() => path,
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let full = matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    );
+    let err = crate::error::local_io_error(what, path, e);
+    if err.kind != Kind::Storage {
+        err
+    } else if full {
+        err.with_hint(
+            "free space on the target's disk, or give another --to; nothing was put in place",
+        )
+    } else {
+        err.with_hint(format!(
+            "{} cannot be written (a read-only file system, or no permission for the user running sqlvault): make it writable, or give another --to",
+            show_path(dir)
+        ))
     }
 }
 
@@ -85,7 +98,13 @@ pub(super) fn run(
         .prefix(&format!(".{name}.sqlvault-"))
         .tempfile_in(&parent)
         .map_err(|e| io_error("creating a temporary file in", &parent, e))?;
-    let written = repo.restore_stream_to_file(index, stream, tmp.as_file(), progress)?;
+    let written = repo.restore_stream_to_file(
+        index,
+        stream,
+        tmp.as_file(),
+        &|e| io_error("writing", target, e),
+        progress,
+    )?;
     if written != meta.page_size * meta.page_count {
         return Err(Error::repository(format!(
             "restore point holds {written} bytes, expected {} pages of {}",
