@@ -123,8 +123,13 @@ fn files_that_are_not_sqlite_databases_are_refused() {
     std::fs::create_dir(&dir).unwrap();
     let out = vault.backup_with(&[&dir], &[]);
     out.expect_code(1);
-    failed_item(&out.json(), 0);
+    let report = out.json();
+    let item = failed_item(&report, 0);
     assert!(single_error(&out).contains("directory"));
+    // What to give instead: a database file, or a policy for a directory.
+    let h = hint(&out);
+    assert!(h.contains("file") && h.contains("directory"), "{h}");
+    assert_eq!(item["hint"].as_str(), Some(h.as_str()));
     assert!(vault.points().is_empty());
 }
 

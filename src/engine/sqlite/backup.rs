@@ -37,7 +37,10 @@ fn check_file(path: &Path) -> Result<()> {
     if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(Error::database(format!(
             "{p} is a directory, not a SQLite database"
-        )));
+        ))
+        .with_hint(
+            "give the database files in it (`sqlvault backup DIR/*.db`), or protect every SQLite file in a directory with a policy source (`directory = ...`, `auto-protect = true`)",
+        ));
     }
     let mut head = [0u8; 16];
     if f.read_exact(&mut head).is_err() || &head != SQLITE_MAGIC {
