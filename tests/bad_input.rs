@@ -519,6 +519,51 @@ fn a_failed_restore_ends_with_its_report_and_keeps_its_exit_code() {
     assert_eq!(failed, 4, "{}", out.stdout);
 }
 
+#[test]
+fn init_refuses_a_key_file_shorter_than_32_bytes() {
+    let s = Scratch::new();
+    let repo = s.join("repo");
+    let init_with = |key: &Path| {
+        let mut c = s.command();
+        c.arg("--repo")
+            .arg(&repo)
+            .arg("--key-file")
+            .arg(key)
+            .arg("init");
+        run(&mut c)
+    };
+    let short = s.join("short.key");
+    std::fs::write(&short, b"abcde").unwrap();
+    let out = init_with(&short);
+    out.expect_code(2);
+    let line = single_error(&out);
+    assert!(line.contains("short.key") && line.contains("32"), "{line}");
+    assert!(
+        hint(&out).contains("head -c 32 /dev/urandom"),
+        "{}",
+        out.stderr
+    );
+    assert!(!repo.join("config").exists());
+    // One byte short is short.
+    std::fs::write(&short, Rng::new(12).bytes(31)).unwrap();
+    init_with(&short).expect_code(2);
+    assert!(!repo.join("config").exists());
+
+    // 32 random bytes, as the hint makes them, whatever bytes they end with.
+    let good = s.join("good.key");
+    let mut key = Rng::new(13).bytes(32);
+    key[31] = b'\n';
+    std::fs::write(&good, &key).unwrap();
+    init_with(&good).expect_code(0);
+    let mut c = s.command();
+    c.arg("--repo")
+        .arg(&repo)
+        .arg("--key-file")
+        .arg(&good)
+        .args(["--json", "points"]);
+    run(&mut c).expect_code(0);
+}
+
 /// A repository with two points whose data lives in separate packs.
 struct TwoPoints {
     s: Scratch,
