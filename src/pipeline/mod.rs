@@ -45,6 +45,10 @@ pub fn backup(
     progress: &dyn ProgressFactory,
 ) -> SessionReport {
     let (mut report, started) = SessionReport::new("backup", repo.location());
+    for (_, engine) in sources {
+        remove_backup_leftovers(engine.as_ref(), &mut report);
+    }
+    remove_stale_temporaries(repo, &mut report);
     for (label, engine) in sources {
         if crate::interrupt::is_set() {
             break;
@@ -64,6 +68,33 @@ pub fn backup(
         report.databases.push(item.timed(t0));
     }
     record(repo, report.finish(started))
+}
+
+/// Remove what killed backups of this database left outside the
+/// repository (staging copies, which hold it unencrypted), and warn.
+/// Done first thing, before the backup can fail for any other reason.
+pub(crate) fn remove_backup_leftovers(engine: &dyn Engine, report: &mut SessionReport) {
+    for w in engine.remove_backup_leftovers() {
+        if !report.warnings.contains(&w) {
+            report.warnings.push(w);
+        }
+    }
+}
+
+/// Remove the repository's temporary objects that killed writers left
+/// half-written (a local repository's `tmp/`), and say how many went.
+pub(crate) fn remove_stale_temporaries(repo: &Repository, report: &mut SessionReport) {
+    match repo.storage().remove_stale_temporaries() {
+        Ok(names) if names.is_empty() => {}
+        Ok(names) => report.notes.push(format!(
+            "removed {} temporary file(s) in `tmp/` left by interrupted runs",
+            names.len()
+        )),
+        Err(e) => report.warnings.push(format!(
+            "cannot remove the temporary files in `tmp/` left by interrupted runs: {}",
+            Error::from(e).message
+        )),
+    }
 }
 
 /// Store the session in the repository. A run whose history cannot be
@@ -203,7 +234,14 @@ pub fn restore(
     // A target URL may hold a password; reports are shown and stored.
     item.target = Some(crate::engine::postgres::redact(target));
     let done = restore_into(
-        repo, point_spec, database, target, opts, progress, &mut item,
+        repo,
+        point_spec,
+        database,
+        target,
+        opts,
+        progress,
+        &mut item,
+        &mut report.warnings,
     );
     match done {
         Ok(()) => {
@@ -228,11 +266,13 @@ fn restore_into(
     opts: &RestoreOptions,
     progress: &dyn ProgressFactory,
     item: &mut ItemReport,
+    warnings: &mut Vec<String>,
 ) -> Result<()> {
     let (id, point) = repo.resolve_point(point_spec, database)?;
     item.database = point.database.clone();
     item.restore_point = Some(id.to_hex());
     let engine = engine_for_point(&point, target)?;
+    warnings.extend(engine.remove_restore_leftovers());
     let index = repo.load_index()?;
     let p = progress.start("restore", &point.database);
     let restored = engine.restore(repo, &index, &point, opts, p.as_ref())?;

@@ -196,6 +196,14 @@ pub trait Storage: Send + Sync + fmt::Debug {
 
     fn delete(&self, name: &str) -> Result<(), StorageError>;
 
+    /// Remove what killed writers left half-written (a local repository's
+    /// `tmp/` files that no running process holds) and return their names.
+    /// Storage where an object exists only once complete (Azure: blocks
+    /// never committed are discarded by the service) has nothing to remove.
+    fn remove_stale_temporaries(&self) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
+    }
+
     /// Hold a lock named `name` until the guard is dropped, waiting for
     /// holders it conflicts with: shared holders exclude only an exclusive
     /// one. Backends without locking (in-memory) hand out a guard that

@@ -106,4 +106,12 @@ impl crate::engine::Engine for Sqlite {
     ) -> Result<crate::engine::Restored> {
         restore::run(self, repo, index, point, opts, progress)
     }
+
+    fn remove_backup_leftovers(&self) -> Vec<String> {
+        backup::remove_leftovers(self)
+    }
+
+    fn remove_restore_leftovers(&self) -> Vec<String> {
+        restore::remove_leftovers(&self.path)
+    }
 }
