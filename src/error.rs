@@ -93,6 +93,36 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An I/O error on a local file that sqlvault writes outside the repository
+/// (a restore target, a staging copy, a temporary file), `what` saying what
+/// it was doing (`writing`, `creating a temporary file in`). A full disk or
+/// a refused write is a storage error (exit code 5) with what to do about
+/// it; anything else fails that database.
+pub fn local_io_error(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
+    use std::io::ErrorKind as E;
+    let p = show_path(path);
+    match e.kind() {
+        E::StorageFull | E::QuotaExceeded => Error::new(
+            Kind::Storage,
+            format!("no space left on the disk while {what} {p}"),
+        )
+        .with_hint("free space on that disk, or choose another place, and run the command again"),
+        E::PermissionDenied | E::ReadOnlyFilesystem => Error::new(
+            Kind::Storage,
+            format!(
+                "{} while {what} {p}",
+                if e.kind() == E::ReadOnlyFilesystem {
+                    "read-only file system"
+                } else {
+                    "permission denied"
+                }
+            ),
+        )
+        .with_hint("check that the user running sqlvault may write there, or choose another place"),
+        _ => Error::database(format!("error while {what} {p}: {e}")),
+    }
+}
+
 /// Quote a path the way every message shows one.
 pub fn show_path(p: &std::path::Path) -> String {
     format!("`{}`", p.display())

@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod error;
 pub mod interrupt;
+pub mod leftovers;
 pub mod pipeline;
 pub mod policy;
 pub mod progress;

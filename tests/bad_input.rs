@@ -30,6 +30,16 @@ fn single_error(out: &Out) -> String {
     errors[0].to_string()
 }
 
+/// The `  hint:` line after the error, which must be there.
+#[track_caller]
+fn hint(out: &Out) -> String {
+    out.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("  hint: "))
+        .unwrap_or_else(|| panic!("no hint in:\n{}", out.stderr))
+        .to_string()
+}
+
 fn set(paths: Vec<PathBuf>) -> BTreeSet<PathBuf> {
     paths.into_iter().collect()
 }
@@ -98,8 +108,13 @@ fn files_that_are_not_sqlite_databases_are_refused() {
     std::fs::create_dir(&dir).unwrap();
     let out = vault.backup_with(&[&dir], &[]);
     out.expect_code(1);
-    failed_item(&out.json(), 0);
+    let report = out.json();
+    let item = failed_item(&report, 0);
     assert!(single_error(&out).contains("directory"));
+    // What to give instead: a database file, or a policy for a directory.
+    let h = hint(&out);
+    assert!(h.contains("file") && h.contains("directory"), "{h}");
+    assert_eq!(item["hint"].as_str(), Some(h.as_str()));
     assert!(vault.points().is_empty());
 }
 
@@ -239,7 +254,10 @@ fn path_that_is_not_a_repository_exits_2() {
     std::fs::create_dir_all(cluttered.join("packs")).unwrap();
     std::fs::write(cluttered.join("README"), "not a repository").unwrap();
     let nowhere = s.join("does-not-exist");
-    for dir in [&empty, &cluttered, &nowhere] {
+    // A plain file is not a repository either (not a storage error).
+    let plain = s.join("plain-file");
+    std::fs::write(&plain, "just a file").unwrap();
+    for dir in [&empty, &cluttered, &nowhere, &plain] {
         let before = set(files_under(dir));
         let vault = Vault {
             repo: dir.clone(),
@@ -262,6 +280,24 @@ fn path_that_is_not_a_repository_exits_2() {
         assert_eq!(set(files_under(dir)), before, "{dir:?} was changed");
         assert_eq!(dir.exists(), dir != &nowhere);
     }
+    assert_eq!(std::fs::read(&plain).unwrap(), b"just a file");
+    // `init` cannot make a repository of a file: a usage error, the file untouched.
+    let vault = Vault {
+        repo: plain.clone(),
+        home: s.home(),
+        password: Some(PASSWORD.into()),
+    };
+    for args in [vec!["init"], vec!["init", "--no-encryption"]] {
+        let out = vault.run(&args);
+        out.expect_code(2);
+        let line = single_error(&out);
+        assert!(
+            line.contains("plain-file") && line.contains("not a directory"),
+            "{line}"
+        );
+        hint(&out);
+    }
+    assert_eq!(std::fs::read(&plain).unwrap(), b"just a file");
 }
 
 #[test]
@@ -359,6 +395,153 @@ fn unknown_or_malformed_point_ids_exit_2() {
         single_error(&out);
         assert!(!target.exists(), "restore of {spec:?} created the target");
     }
+}
+
+#[test]
+fn latest_of_a_database_without_points_names_the_databases_that_have_some() {
+    let s = Scratch::new();
+    let vault = Vault::init(&s, s.join("repo"));
+    let target = s.join("t.db");
+    let out = vault.restore_with("latest", &target, &["--database", "nosuch"]);
+    out.expect_code(2);
+    assert!(single_error(&out).contains("no restore points yet"));
+    for (name, seed) in [("app", 10), ("billing", 11)] {
+        let db = s.join(&format!("{name}.db"));
+        make_fixture(&db, "delete", seed);
+        vault.backup_one(&db);
+    }
+    let out = vault.restore_with("latest", &target, &["--database", "nosuch"]);
+    out.expect_code(2);
+    let line = single_error(&out);
+    assert!(line.contains("`nosuch`"), "{line}");
+    assert!(!line.contains("no restore points yet"), "{line}");
+    let h = hint(&out);
+    assert!(h.contains("app") && h.contains("billing"), "{h}");
+    assert!(!target.exists());
+}
+
+/// The report of a restore that failed: one failed item, the error in it.
+#[track_caller]
+fn failed_restore_report(out: &Out, error_words: &str) -> Value {
+    let report = out.json();
+    assert_eq!(report["command"], "restore", "{report:#}");
+    assert_eq!(report["status"], "failed", "{report:#}");
+    let items = report["databases"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{report:#}");
+    assert_eq!(items[0]["status"], "failed");
+    let error = items[0]["error"].as_str().unwrap();
+    assert!(error.contains(error_words), "{error}");
+    let line = single_error(out);
+    assert!(line.contains(error_words), "{line}");
+    report
+}
+
+#[test]
+fn a_failed_restore_ends_with_its_report_and_keeps_its_exit_code() {
+    let s = Scratch::new();
+    let vault = Vault::init(&s, s.join("repo"));
+    let db = s.join("app.db");
+    make_fixture(&db, "delete", 12);
+    let point = vault.backup_one(&db);
+    let target = s.join("existing.db");
+    std::fs::write(&target, b"keep me").unwrap();
+
+    // The target exists: usage error (2), with the report on stdout.
+    let out = vault.restore_with(&point, &target, &[]);
+    out.expect_code(2);
+    let report = failed_restore_report(&out, "already exists");
+    let item = &report["databases"][0];
+    assert_eq!(item["database"], "app");
+    assert_eq!(item["restore_point"].as_str(), Some(point.as_str()));
+    assert!(item["hint"].as_str().unwrap().contains("--force"));
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
+
+    // No such point: still a report, still 2.
+    let out = vault.restore_with("latest", &s.join("new.db"), &["--database", "nosuch"]);
+    out.expect_code(2);
+    failed_restore_report(&out, "nosuch");
+
+    // As a table for people, the error line after it.
+    let out = vault.run_os(&[
+        "restore".as_ref(),
+        point.as_ref(),
+        "--to".as_ref(),
+        target.as_os_str(),
+    ]);
+    out.expect_code(2);
+    assert!(out.stdout.contains("restore FAILED"), "{}", out.stdout);
+    assert!(out.stdout.contains("already exists"), "{}", out.stdout);
+    assert!(single_error(&out).contains("already exists"));
+
+    // Damaged data: 4, with the report.
+    for pack in objects(&vault.repo, "packs") {
+        let mut bytes = std::fs::read(&pack).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x10;
+        std::fs::write(&pack, &bytes).unwrap();
+    }
+    let fresh = s.join("fresh.db");
+    let out = vault.restore_with(&point, &fresh, &[]);
+    out.expect_code(4);
+    failed_restore_report(&out, "corrupt");
+    assert!(!fresh.exists());
+
+    // The failed runs are in the history too.
+    let out = vault.run(&["--json", "sessions"]);
+    out.expect_code(0);
+    let failed = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["command"] == "restore" && r["status"] == "failed")
+        .count();
+    assert_eq!(failed, 4, "{}", out.stdout);
+}
+
+#[test]
+fn init_refuses_a_key_file_shorter_than_32_bytes() {
+    let s = Scratch::new();
+    let repo = s.join("repo");
+    let init_with = |key: &Path| {
+        let mut c = s.command();
+        c.arg("--repo")
+            .arg(&repo)
+            .arg("--key-file")
+            .arg(key)
+            .arg("init");
+        run(&mut c)
+    };
+    let short = s.join("short.key");
+    std::fs::write(&short, b"abcde").unwrap();
+    let out = init_with(&short);
+    out.expect_code(2);
+    let line = single_error(&out);
+    assert!(line.contains("short.key") && line.contains("32"), "{line}");
+    assert!(
+        hint(&out).contains("head -c 32 /dev/urandom"),
+        "{}",
+        out.stderr
+    );
+    assert!(!repo.join("config").exists());
+    // One byte short is short.
+    std::fs::write(&short, Rng::new(12).bytes(31)).unwrap();
+    init_with(&short).expect_code(2);
+    assert!(!repo.join("config").exists());
+
+    // 32 random bytes, as the hint makes them, whatever bytes they end with.
+    let good = s.join("good.key");
+    let mut key = Rng::new(13).bytes(32);
+    key[31] = b'\n';
+    std::fs::write(&good, &key).unwrap();
+    init_with(&good).expect_code(0);
+    let mut c = s.command();
+    c.arg("--repo")
+        .arg(&repo)
+        .arg("--key-file")
+        .arg(&good)
+        .args(["--json", "points"]);
+    run(&mut c).expect_code(0);
 }
 
 /// A repository with two points whose data lives in separate packs.
@@ -502,6 +685,38 @@ fn deleted_pack_is_detected_and_contained() {
     );
     let report = tp.assert_verify_names_b();
     assert!(report["errors"].to_string().contains("missing"));
+    tp.assert_a_restores();
+}
+
+#[test]
+fn truncated_pack_is_damage_not_a_storage_error() {
+    let tp = two_points(true);
+    let pack = &tp.b_packs[0];
+    let len = std::fs::metadata(pack).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(pack)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let out_dir = tp.s.join("out-b");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let target = out_dir.join("b.db");
+    let out = tp.vault.restore_with(&tp.b, &target, &[]);
+    // Damaged (4), not a storage error (5) that trying again would fix.
+    out.expect_code(4);
+    let line = single_error(&out);
+    let pack_id = pack.file_name().unwrap().to_str().unwrap();
+    assert!(line.contains(pack_id), "{line}");
+    assert!(
+        line.contains("truncated") || line.contains("shorter"),
+        "{line}"
+    );
+    let h = hint(&out);
+    assert!(!h.contains("try again"), "{h}");
+    assert!(h.contains("verify"), "{h}");
+    assert!(files_under(&out_dir).is_empty());
+    tp.assert_verify_names_b();
     tp.assert_a_restores();
 }
 
@@ -683,8 +898,8 @@ fn repository_on_a_read_only_mount_can_be_read_but_not_written() {
         add_fixture_rows(&mut c, 9, 400, 420);
     }
     let out = vault.backup_with(&[&db], &[]);
-    // Like a full disk: that database failed (exit 1), the report says why.
-    out.expect_code(1);
+    // Like a full disk: a storage error (5), and the report says which database.
+    out.expect_code(5);
     assert_eq!(out.json()["status"], "failed");
     let line = single_error(&out);
     assert!(
@@ -714,15 +929,18 @@ fn full_disk(size_mib: u32, next_bytes: usize) {
     let big = s.join("big.db");
     make_blob_db(&big, "delete", 30 << 20, 2);
     let out = vault.backup_with(&[&big], &[]);
-    out.expect_code(1);
+    // A storage error (5), as the README's table says, not a database's (1).
+    out.expect_code(5);
     let report = out.json();
     assert_eq!(report["status"], "failed");
-    failed_item(&report, 0);
+    let item = failed_item(&report, 0);
+    assert_eq!(item["error_kind"], "storage", "{report:#}");
     let line = single_error(&out).to_lowercase();
     assert!(
         line.contains("no space") || line.contains("disk full"),
         "{line}"
     );
+    assert!(hint(&out).contains("free space"), "{}", out.stderr);
     // Nothing half-written stays behind to hold the space.
     assert_eq!(set(objects(&vault.repo, "packs")), packs_before);
     assert_eq!(objects(&vault.repo, "tmp"), Vec::<PathBuf>::new());
@@ -757,4 +975,91 @@ fn full_disk_fails_the_backup_and_keeps_the_repository_usable() {
     // Room for one pack but not a second: the first must not stay behind,
     // or a backup needing most of the disk would fail.
     full_disk(20, 12 << 20);
+}
+
+#[test]
+fn one_database_failing_on_a_full_disk_makes_the_run_a_storage_error() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let s = Scratch::new();
+    let mount = TmpfsMount::new(&s.join("small-disk"), "size=8m").unwrap();
+    let vault = Vault::init_unencrypted(&s, mount.path().join("repo"));
+    let missing = s.join("missing.db");
+    let big = s.join("big.db");
+    make_blob_db(&big, "delete", 20 << 20, 4);
+    let out = vault.backup_with(&[&missing, &big], &[]);
+    // One database is missing (1), the other hit the full disk (5): the
+    // storage error decides, and the report says which failed how.
+    out.expect_code(5);
+    let report = out.json();
+    assert_eq!(failed_item(&report, 0)["error_kind"], "database");
+    assert_eq!(failed_item(&report, 1)["error_kind"], "storage");
+}
+
+#[test]
+fn restore_to_a_full_disk_exits_5_with_a_hint_and_leaves_nothing() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let s = Scratch::new();
+    let vault = Vault::init_unencrypted(&s, s.join("repo"));
+    let db = s.join("big.db");
+    make_blob_db(&db, "delete", 12 << 20, 5);
+    let expected = fingerprint(&db);
+    let point = vault.backup_one(&db);
+    let mount = TmpfsMount::new(&s.join("small-disk"), "size=4m").unwrap();
+    let target = mount.path().join("restored.db");
+    let out = vault.restore_with(&point, &target, &[]);
+    out.expect_code(5);
+    let line = single_error(&out).to_lowercase();
+    assert!(
+        line.contains("no space") || line.contains("disk full"),
+        "{line}"
+    );
+    assert!(line.contains("restored.db"), "{line}");
+    assert!(hint(&out).contains("free space"), "{}", out.stderr);
+    failed_restore_report(&out, "");
+    assert!(!target.exists());
+    assert_eq!(files_under(mount.path()), Vec::<PathBuf>::new());
+    // Somewhere with room it restores.
+    let t = s.join("restored.db");
+    vault.restore(&point, &t);
+    assert_same_db(&t, &expected);
+}
+
+#[test]
+fn restore_into_a_read_only_directory_exits_5() {
+    let s = Scratch::new();
+    let vault = Vault::init(&s, s.join("repo"));
+    let db = s.join("app.db");
+    make_fixture(&db, "delete", 14);
+    let point = vault.backup_one(&db);
+    let ro = s.join("ro");
+    let _mount;
+    if is_root() {
+        _mount = Some(
+            TmpfsMount::new(&ro, "ro,size=1m")
+                .unwrap_or_else(|e| panic!("running as root, but {e}")),
+        );
+    } else {
+        _mount = None;
+        std::fs::create_dir(&ro).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let target = ro.join("restored.db");
+    let out = vault.restore_with(&point, &target, &[]);
+    out.expect_code(5);
+    let line = single_error(&out);
+    assert!(
+        line.contains("permission") || line.contains("read-only"),
+        "{line}"
+    );
+    assert!(line.contains("`"), "{line}");
+    hint(&out);
+    failed_restore_report(&out, "");
+    assert!(!target.exists());
 }

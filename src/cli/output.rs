@@ -33,8 +33,8 @@ impl Output {
         }
     }
 
-    /// Print a finished session and return its exit code.
-    pub fn report(&self, r: &SessionReport) -> i32 {
+    /// Print a session report: JSON, or a table unless quiet.
+    pub fn print(&self, r: &SessionReport) {
         if self.json {
             println!(
                 "{}",
@@ -43,6 +43,12 @@ impl Output {
         } else if !self.quiet {
             print_table(r);
         }
+    }
+
+    /// Print a finished session, then each database's error, and return
+    /// the exit code.
+    pub fn report(&self, r: &SessionReport) -> i32 {
+        self.print(r);
         for d in &r.databases {
             if let Some(e) = &d.error {
                 eprintln!("sqlvault: error: {}: {e}", d.database);

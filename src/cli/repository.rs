@@ -63,7 +63,7 @@ pub fn open(g: &Global, create_default: bool, quiet: bool) -> Result<Arc<Reposit
         ));
     }
     let key = if explicit_secret {
-        secrets::password(g)?
+        secrets::new_password(g)?
     } else {
         create_default_key(&d.key)?
     };

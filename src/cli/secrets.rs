@@ -28,9 +28,26 @@ pub fn new_password(g: &Global) -> Result<Secret> {
     obtain(g, true)
 }
 
+/// The fewest bytes a key file for a new repository may hold: a key file
+/// is meant to be random, and the key derived from it is no stronger.
+pub const MIN_KEY_FILE_BYTES: usize = 32;
+
 fn obtain(g: &Global, confirm: bool) -> Result<Secret> {
     let bytes = if let Some(p) = &g.key_file {
         let mut b = read_file(p, "key file")?;
+        // Counted as the file is (trailing white space included), so that
+        // 32 random bytes always pass; only a new repository is refused,
+        // existing ones stay open with the key they were made with.
+        if confirm && b.len() < MIN_KEY_FILE_BYTES {
+            return Err(Error::usage(format!(
+                "key file `{}` holds {} bytes; a key file must hold at least {MIN_KEY_FILE_BYTES}",
+                p.display(),
+                b.len()
+            ))
+            .with_hint(format!(
+                "make one with `head -c {MIN_KEY_FILE_BYTES} /dev/urandom > key` (and keep a copy: without it the backups cannot be read), or use --password-file"
+            )));
+        }
         while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
             b.pop();
         }

@@ -81,6 +81,20 @@ pub trait Engine: Send + Sync {
         opts: &RestoreOptions,
         progress: &dyn Progress,
     ) -> Result<Restored>;
+
+    /// Remove what a killed backup of this database left outside the
+    /// repository (a staging copy), before anything else: one warning per
+    /// removal. Only files no running process holds are removed.
+    fn remove_backup_leftovers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Remove what killed restores left beside this target (temporary
+    /// files): one warning per removal. Only files no running process
+    /// holds are removed.
+    fn remove_restore_leftovers(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A source or target as typed on the command line.

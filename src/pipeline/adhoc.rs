@@ -43,6 +43,7 @@ pub fn backup(
             }
             matched.extend(only.iter().filter(|n| p.is_named(n)).cloned());
             let engine = p.engine();
+            super::remove_backup_leftovers(engine.as_ref(), &mut report);
             let mine = summaries(&points, &engine.source());
             if kind == BackupKind::Differential && !mine.iter().any(|m| m.kind == BackupKind::Full)
             {
@@ -75,6 +76,7 @@ pub fn backup(
             );
         }
     }
+    super::remove_stale_temporaries(&repo, &mut report);
     let items = execute(&repo, policy, plans, progress);
     report.databases.extend(items);
     Ok(record(&repo, report.finish(started)))

@@ -47,6 +47,10 @@ pub fn backup(
     progress: &dyn ProgressFactory,
 ) -> SessionReport {
     let (mut report, started) = SessionReport::new("backup", repo.location());
+    for (_, engine) in sources {
+        remove_backup_leftovers(engine.as_ref(), &mut report);
+    }
+    remove_stale_temporaries(repo, &mut report);
     for (label, engine) in sources {
         if crate::interrupt::is_set() {
             break;
@@ -66,6 +70,33 @@ pub fn backup(
         report.databases.push(item.timed(t0));
     }
     record(repo, report.finish(started))
+}
+
+/// Remove what killed backups of this database left outside the
+/// repository (staging copies, which hold it unencrypted), and warn.
+/// Done first thing, before the backup can fail for any other reason.
+pub(crate) fn remove_backup_leftovers(engine: &dyn Engine, report: &mut SessionReport) {
+    for w in engine.remove_backup_leftovers() {
+        if !report.warnings.contains(&w) {
+            report.warnings.push(w);
+        }
+    }
+}
+
+/// Remove the repository's temporary objects that killed writers left
+/// half-written (a local repository's `tmp/`), and say how many went.
+pub(crate) fn remove_stale_temporaries(repo: &Repository, report: &mut SessionReport) {
+    match repo.storage().remove_stale_temporaries() {
+        Ok(names) if names.is_empty() => {}
+        Ok(names) => report.notes.push(format!(
+            "removed {} temporary file(s) in `tmp/` left by interrupted runs",
+            names.len()
+        )),
+        Err(e) => report.warnings.push(format!(
+            "cannot remove the temporary files in `tmp/` left by interrupted runs: {}",
+            Error::from(e).message
+        )),
+    }
 }
 
 /// Store the session in the repository. A run whose history cannot be
@@ -181,7 +212,16 @@ pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn En
     }
 }
 
-/// Restore one point to `target`.
+/// A run that failed as a whole, and the report it still ends with.
+#[derive(Debug)]
+pub struct Failed {
+    pub report: SessionReport,
+    pub error: Error,
+}
+
+/// Restore one point to `target`. A restore that fails still has its
+/// report (recorded in the repository), and the error that decides the
+/// exit code.
 pub fn restore(
     repo: &Repository,
     point_spec: &str,
@@ -189,33 +229,59 @@ pub fn restore(
     target: &str,
     opts: &RestoreOptions,
     progress: &dyn ProgressFactory,
-) -> Result<SessionReport> {
+) -> std::result::Result<SessionReport, Box<Failed>> {
     let (mut report, started) = SessionReport::new("restore", repo.location());
-    let (id, point) = repo.resolve_point(point_spec, database)?;
-    let engine = engine_for_point(&point, target)?;
-    let index = repo.index_for(&[&point])?;
-    report.warnings.extend(index.notes.iter().cloned());
     let t0 = Instant::now();
-    let p = progress.start("restore", &point.database);
-    let mut item = ItemReport::new(point.database.clone());
-    item.restore_point = Some(id.to_hex());
+    let mut item = ItemReport::new(database.unwrap_or_default());
     // A target URL may hold a password; reports are shown and stored.
     item.target = Some(crate::engine::postgres::redact(target));
-    match engine.restore(repo, &index, &point, opts, p.as_ref()) {
-        Ok(r) => {
-            item.bytes_read = r.bytes_written;
-            item.check = Some(r.check);
+    let done = restore_into(
+        repo,
+        point_spec,
+        database,
+        target,
+        opts,
+        progress,
+        &mut item,
+        &mut report.warnings,
+    );
+    match done {
+        Ok(()) => {
             report.databases.push(item.timed(t0));
             Ok(record(repo, report.finish(started)))
         }
-        Err(e) => {
-            // A restore of one point that fails is the whole command failing:
-            // keep the error's own kind (and exit code), after recording it.
-            report.databases.push(item.failed(&e).timed(t0));
-            record(repo, report.finish(started));
-            Err(e)
+        Err(error) => {
+            report.databases.push(item.failed(&error).timed(t0));
+            let report = record(repo, report.finish(started));
+            Err(Box::new(Failed { report, error }))
         }
     }
+}
+
+/// The steps of [`restore`], filling in `item` as they learn more.
+#[allow(clippy::too_many_arguments)]
+fn restore_into(
+    repo: &Repository,
+    point_spec: &str,
+    database: Option<&str>,
+    target: &str,
+    opts: &RestoreOptions,
+    progress: &dyn ProgressFactory,
+    item: &mut ItemReport,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let (id, point) = repo.resolve_point(point_spec, database)?;
+    item.database = point.database.clone();
+    item.restore_point = Some(id.to_hex());
+    let engine = engine_for_point(&point, target)?;
+    warnings.extend(engine.remove_restore_leftovers());
+    let index = repo.index_for(&[&point])?;
+    warnings.extend(index.notes.iter().cloned());
+    let p = progress.start("restore", &point.database);
+    let restored = engine.restore(repo, &index, &point, opts, p.as_ref())?;
+    item.bytes_read = restored.bytes_written;
+    item.check = Some(restored.check);
+    Ok(())
 }
 
 /// Check every object; with `test_restore`, also restore every point into a

@@ -67,6 +67,7 @@ pub fn prune(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<Ses
         ));
         return Ok(report.finish(started));
     }
+    super::remove_stale_temporaries(&repo, &mut report);
     for id in &doomed {
         repo.storage().delete(&format!("{POINTS_DIR}{id}"))?;
     }

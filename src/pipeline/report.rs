@@ -29,6 +29,10 @@ pub struct ItemReport {
     pub duration_secs: f64,
     pub throughput_mib_s: f64,
     pub error: Option<String>,
+    /// What kind of failure it was (`database`, `storage`, `repository`,
+    /// `usage`, `auth`): decides the exit code, as the README's table says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<crate::Kind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// Where the restore went (restore only).
@@ -62,6 +66,7 @@ impl ItemReport {
             duration_secs: 0.0,
             throughput_mib_s: 0.0,
             error: None,
+            error_kind: None,
             hint: None,
             target: None,
             kind: None,
@@ -74,6 +79,7 @@ impl ItemReport {
     pub fn failed(mut self, e: &crate::Error) -> Self {
         self.status = Status::Failed;
         self.error = Some(e.message.clone());
+        self.error_kind = Some(e.kind);
         self.hint = e.hint.clone();
         self
     }
@@ -139,11 +145,29 @@ impl SessionReport {
         self
     }
 
-    /// 0 when everything succeeded, 1 when any database or point failed.
+    /// 0 when everything succeeded. Otherwise 1 (a database or restore
+    /// point failed), unless what failed a database was the repository's
+    /// storage (5: disk full, permission denied, I/O) or damage in the
+    /// repository (4), which the user must fix there; in that order when
+    /// several databases failed differently. `verify` judges restore points
+    /// and always says 1.
     pub fn exit_code(&self) -> i32 {
-        match self.status {
-            Status::Ok => 0,
-            _ => 1,
+        use crate::Kind;
+        if self.status == Status::Ok {
+            return 0;
         }
+        if self.command.starts_with("verify") {
+            return 1;
+        }
+        let kinds: Vec<Kind> = self
+            .databases
+            .iter()
+            .filter(|d| d.status != Status::Ok)
+            .filter_map(|d| d.error_kind)
+            .collect();
+        [Kind::Storage, Kind::Repository]
+            .into_iter()
+            .find(|k| kinds.contains(k))
+            .map_or(1, Kind::exit_code)
     }
 }

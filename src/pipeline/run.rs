@@ -100,6 +100,9 @@ pub fn run(
         };
         for p in dbs {
             let engine = p.engine();
+            if !dry_run {
+                super::remove_backup_leftovers(engine.as_ref(), &mut report);
+            }
             let source = engine.source();
             let mine = summaries(&points, &source);
             let due = crate::policy::due(&spec.schedule, &mine, now).map_err(Error::usage)?;
@@ -142,6 +145,7 @@ pub fn run(
         }
         return Ok(report.finish(started));
     }
+    super::remove_stale_temporaries(&repo, &mut report);
     let items = execute(&repo, policy, plans, progress);
     report.databases.extend(items);
     Ok(record(&repo, report.finish(started)))

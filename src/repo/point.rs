@@ -172,10 +172,29 @@ impl Repository {
     ) -> Result<(PointId, RestorePoint)> {
         if spec == "latest" {
             let mut points = self.points()?;
+            if points.is_empty() {
+                return Err(Error::usage("the repository has no restore points yet")
+                    .with_hint("run `sqlvault backup` first"));
+            }
+            let mut names: Vec<String> = points.iter().map(|(_, p)| p.database.clone()).collect();
             points.retain(|(_, p)| database.is_none_or(|d| p.database == d));
             return points.pop().ok_or_else(|| {
-                Error::usage("the repository has no restore points yet")
-                    .with_hint("run `sqlvault backup` first")
+                names.sort();
+                names.dedup();
+                let more = names.len().saturating_sub(10);
+                let mut names: Vec<String> =
+                    names.iter().take(10).map(|n| format!("`{n}`")).collect();
+                if more > 0 {
+                    names.push(format!("{more} more"));
+                }
+                Error::usage(format!(
+                    "the repository has no restore point of database `{}`",
+                    database.unwrap_or_default()
+                ))
+                .with_hint(format!(
+                    "it has restore points of {}; `sqlvault points` lists them",
+                    names.join(", ")
+                ))
             });
         }
         if spec.len() < 4 || !spec.chars().all(|c| c.is_ascii_hexdigit()) {

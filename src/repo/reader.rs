@@ -161,12 +161,14 @@ impl Repository {
 
     /// Write a stream's content into `file` (from offset 0), checking every
     /// chunk. Workers write their pieces at their own offsets, so writing
-    /// runs in parallel too; the file is sized first.
+    /// runs in parallel too; the file is sized first. `write_error` says
+    /// what a failed write means to the caller (which file, what to do).
     pub fn restore_stream_to_file(
         &self,
         index: &Index,
         stream: &StreamEntry,
         file: &std::fs::File,
+        write_error: &(dyn Fn(std::io::Error) -> Error + Sync),
         progress: &dyn Progress,
     ) -> Result<u64> {
         use std::os::unix::fs::FileExt;
@@ -178,9 +180,7 @@ impl Repository {
             offsets.push(end);
             end += g.raw;
         }
-        let write_err =
-            |e: std::io::Error| Error::database(format!("cannot write restored data: {e}"));
-        file.set_len(end).map_err(write_err)?;
+        file.set_len(end).map_err(write_error)?;
         let next = AtomicUsize::new(0);
         let failed = std::sync::Mutex::new(None);
         let workers = self.storage().read_concurrency();
@@ -198,7 +198,7 @@ impl Repository {
                             .and_then(|data| {
                                 file.write_all_at(&data, offsets[i])
                                     .map(|_| data.len())
-                                    .map_err(write_err)
+                                    .map_err(write_error)
                             });
                         match r {
                             Ok(n) => progress.advance(n as u64),

@@ -3,7 +3,9 @@
 //! Objects are written to `tmp/` first, fsynced, then hard-linked into place:
 //! `link(2)` fails when the target exists, which gives put-if-absent without
 //! a lock, and a process killed mid-write leaves only a file in `tmp/` that
-//! nothing refers to.
+//! nothing refers to. Each file in `tmp/` is held (`flock`) while it is
+//! written, so the next run can tell a killed writer's file from a running
+//! one's and remove it ([`crate::leftovers`]).
 
 use super::{ObjectInfo, PutOutcome, Storage, StorageError};
 use std::fs::{self, File};
@@ -16,6 +18,14 @@ pub struct LocalStorage {
 }
 
 const TMP_DIR: &str = "tmp";
+const TMP_PREFIX: &str = "put-";
+
+/// `put-XXXXXX`: an object being written (or left by a killed writer).
+fn tmp_owner(name: &str) -> Option<String> {
+    name.strip_prefix(TMP_PREFIX)
+        .filter(|r| crate::leftovers::is_random_part(r))
+        .map(|_| name.to_string())
+}
 
 impl LocalStorage {
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -46,6 +56,9 @@ impl Storage for LocalStorage {
 
     fn create(&self) -> Result<(), StorageError> {
         let name = self.location();
+        if self.root.exists() && !self.root.is_dir() {
+            return Err(StorageError::NotADirectory(name));
+        }
         fs::create_dir_all(self.root.join(TMP_DIR)).map_err(|e| StorageError::from_io(&name, e))
     }
 
@@ -58,9 +71,7 @@ impl Storage for LocalStorage {
         fs::create_dir_all(parent).map_err(|e| StorageError::from_io(name, e))?;
         let tmp_dir = self.root.join(TMP_DIR);
         fs::create_dir_all(&tmp_dir).map_err(|e| StorageError::from_io(name, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix("put-")
-            .tempfile_in(&tmp_dir)
+        let mut tmp = crate::leftovers::create(&tmp_dir, TMP_PREFIX, "")
             .map_err(|e| StorageError::from_io(name, e))?;
         tmp.write_all(data)
             .and_then(|_| tmp.as_file().sync_all())
@@ -87,10 +98,7 @@ impl Storage for LocalStorage {
         let mut buf = vec![0u8; len as usize];
         f.read_exact(&mut buf).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                StorageError::Io {
-                    name: name.to_string(),
-                    source: std::io::Error::new(e.kind(), "object is shorter than expected"),
-                }
+                StorageError::Truncated(name.to_string())
             } else {
                 StorageError::from_io(name, e)
             }
@@ -138,6 +146,23 @@ impl Storage for LocalStorage {
 
     fn exists(&self, name: &str) -> Result<bool, StorageError> {
         Ok(self.path(name).exists())
+    }
+
+    fn remove_stale_temporaries(&self) -> Result<Vec<String>, StorageError> {
+        let r = crate::leftovers::remove_stale(&self.root.join(TMP_DIR), tmp_owner);
+        if let Some((path, e)) = r.failed.into_iter().next() {
+            let name = path.strip_prefix(&self.root).unwrap_or(&path);
+            return Err(StorageError::from_io(&name.to_string_lossy(), e));
+        }
+        Ok(r.removed
+            .iter()
+            .map(|p| {
+                p.strip_prefix(&self.root)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect())
     }
 
     /// An advisory lock on `locks/<name>.lock` (flock): released by the

@@ -51,13 +51,7 @@ impl Storage for MemoryStorage {
         let end = offset.checked_add(len).filter(|&e| e <= data.len() as u64);
         match end {
             Some(end) => Ok(data[offset as usize..end as usize].to_vec()),
-            None => Err(StorageError::Io {
-                name: name.to_string(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "object is shorter than expected",
-                ),
-            }),
+            None => Err(StorageError::Truncated(name.to_string())),
         }
     }
 

@@ -73,6 +73,13 @@ pub enum StorageError {
     PermissionDenied(String),
     #[error("no space left on the storage holding `{0}`")]
     NoSpace(String),
+    /// The object is there but shorter than what was asked for: damage,
+    /// which reading it again will not repair.
+    #[error("object `{0}` is truncated: it is shorter than its index says")]
+    Truncated(String),
+    /// A local repository location that is a file.
+    #[error("`{0}` is a file, not a directory")]
+    NotADirectory(String),
     #[error("I/O error on `{name}`: {source}")]
     Io {
         name: String,
@@ -97,7 +104,10 @@ pub enum StorageError {
 impl StorageError {
     pub fn from_io(name: &str, e: std::io::Error) -> Self {
         match e.kind() {
-            std::io::ErrorKind::NotFound => StorageError::NotFound(name.to_string()),
+            // A path through a file (`--repo` naming one) holds no object.
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+                StorageError::NotFound(name.to_string())
+            }
             std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
                 StorageError::PermissionDenied(name.to_string())
             }
@@ -125,6 +135,12 @@ impl From<StorageError> for crate::error::Error {
             StorageError::NoSpace(_) => {
                 "free space on the repository's disk (or prune old restore points) and run the backup again; earlier restore points are intact"
             }
+            StorageError::Truncated(_) => {
+                "the repository is damaged; run `sqlvault verify` to see which restore points are affected"
+            }
+            StorageError::NotADirectory(_) => {
+                "a local repository is a directory: give --repo a new or empty directory to `init`, or the directory of an existing repository"
+            }
             StorageError::Io { .. } => "check the storage and try again",
             StorageError::Config(_) => {
                 "write the repository as azure://ACCOUNT/CONTAINER[/prefix][?endpoint=URL&tier=hot|cool|cold|archive] and give credentials in the environment (see the README)"
@@ -146,7 +162,10 @@ impl From<StorageError> for crate::error::Error {
             }
         };
         let kind = match e {
-            StorageError::NotFound(_) | StorageError::ContainerMissing(_) => Kind::Repository,
+            StorageError::NotFound(_)
+            | StorageError::ContainerMissing(_)
+            | StorageError::Truncated(_) => Kind::Repository,
+            StorageError::NotADirectory(_) => Kind::Usage,
             StorageError::Archived(_) => Kind::Repository,
             StorageError::Config(_) => Kind::Usage,
             StorageError::Auth { .. } => Kind::Auth,
@@ -176,6 +195,14 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError>;
 
     fn delete(&self, name: &str) -> Result<(), StorageError>;
+
+    /// Remove what killed writers left half-written (a local repository's
+    /// `tmp/` files that no running process holds) and return their names.
+    /// Storage where an object exists only once complete (Azure: blocks
+    /// never committed are discarded by the service) has nothing to remove.
+    fn remove_stale_temporaries(&self) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
+    }
 
     /// Hold a lock named `name` until the guard is dropped, waiting for
     /// holders it conflicts with: shared holders exclude only an exclusive

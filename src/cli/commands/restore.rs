@@ -52,13 +52,19 @@ pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
         clean: a.clean,
         table: a.table.clone(),
     };
-    let report = pipeline::restore(
+    match pipeline::restore(
         &repo,
         &a.point,
         a.database.as_deref(),
         &a.to,
         &opts,
         &out.progress,
-    )?;
-    Ok(out.report(&report))
+    ) {
+        Ok(report) => Ok(out.report(&report)),
+        // The report first, then the error line; the error's exit code.
+        Err(failed) => {
+            out.print(&failed.report);
+            Err(failed.error)
+        }
+    }
 }

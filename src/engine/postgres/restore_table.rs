@@ -172,6 +172,7 @@ pub(super) fn run(
         index,
         point.stream(SCHEMA_STREAM)?,
         archive.as_file(),
+        &|e| crate::error::local_io_error("writing", archive.path(), e),
         progress,
     )?;
     let list = tempfile::Builder::new()

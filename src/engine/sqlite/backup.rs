@@ -24,6 +24,40 @@ pub enum StagingMode {
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// A staging copy is `sqlvault-staging-XXXXXX.db` in the staging directory.
+const STAGING_PREFIX: &str = "sqlvault-staging-";
+const STAGING_SUFFIX: &str = ".db";
+
+/// The staging copy `name` belongs to (itself, or the one SQLite's
+/// `-journal`, `-wal` or `-shm` file sits beside), if it is one.
+fn staging_owner(name: &str) -> Option<String> {
+    let main = crate::leftovers::sqlite_main_name(name);
+    let random = main
+        .strip_prefix(STAGING_PREFIX)?
+        .strip_suffix(STAGING_SUFFIX)?;
+    crate::leftovers::is_random_part(random).then(|| main.to_string())
+}
+
+/// Remove the staging copies killed backups left in `cfg`'s staging
+/// directory: they hold a database unencrypted. Says so for each.
+pub(super) fn remove_leftovers(cfg: &Sqlite) -> Vec<String> {
+    let dir = cfg.staging_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let r = crate::leftovers::remove_stale(&dir, staging_owner);
+    let removed = r.removed.iter().map(|p| {
+        format!(
+            "removed {}, a staging copy left by an interrupted backup (it held a database unencrypted)",
+            show_path(p)
+        )
+    });
+    let failed = r.failed.iter().map(|(p, e)| {
+        format!(
+            "cannot remove {}, a staging copy left by an interrupted backup that holds a database unencrypted ({e}): remove it by hand",
+            show_path(p)
+        )
+    });
+    removed.chain(failed).collect()
+}
+
 fn check_file(path: &Path) -> Result<()> {
     let p = show_path(path);
     let mut f = std::fs::File::open(path).map_err(|e| match e.kind() {
@@ -37,7 +71,10 @@ fn check_file(path: &Path) -> Result<()> {
     if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(Error::database(format!(
             "{p} is a directory, not a SQLite database"
-        )));
+        ))
+        .with_hint(
+            "give the database files in it (`sqlvault backup DIR/*.db`), or protect every SQLite file in a directory with a policy source (`directory = ...`, `auto-protect = true`)",
+        ));
     }
     let mut head = [0u8; 16];
     if f.read_exact(&mut head).is_err() || &head != SQLITE_MAGIC {
@@ -79,16 +116,14 @@ pub(super) fn run(
         StagingMode::Copy => {
             progress.phase("staging copy");
             let dir = cfg.staging_dir.clone().unwrap_or_else(std::env::temp_dir);
-            // Removed when dropped, on success and on failure alike.
-            let staged = tempfile::Builder::new()
-                .prefix("sqlvault-staging-")
-                .suffix(".db")
-                .tempfile_in(&dir)
-                .map_err(|e| {
-                    Error::database(format!(
-                        "cannot create a staging file in {}: {e}",
-                        show_path(&dir)
-                    ))
+            // Removed when dropped, on success and on failure alike; held
+            // while it exists, so that the next backup removes it only if
+            // this one was killed.
+            let staged =
+                crate::leftovers::create(&dir, STAGING_PREFIX, STAGING_SUFFIX).map_err(|e| {
+                    crate::error::local_io_error("creating a staging copy in", &dir, e).with_hint(
+                        "choose another --staging-dir, or --staging direct for a WAL database",
+                    )
                 })?;
             copy_all(&conn, staged.path()).map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DiskFull) => Error::new(
@@ -267,5 +302,31 @@ impl<W: Write> ImageWriter<'_, W> {
     fn finish(mut self) -> std::io::Result<String> {
         self.flush()?;
         Ok(self.hasher.finalize().to_hex().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_copies_are_recognised_by_name() {
+        assert_eq!(
+            staging_owner("sqlvault-staging-Ab12cD.db").as_deref(),
+            Some("sqlvault-staging-Ab12cD.db")
+        );
+        assert_eq!(
+            staging_owner("sqlvault-staging-Ab12cD.db-journal").as_deref(),
+            Some("sqlvault-staging-Ab12cD.db")
+        );
+        for not in [
+            "sqlvault-staging-Ab12c.db",
+            "sqlvault-staging-Ab12cD.db.bak",
+            "sqlvault-staging-Ab12cD",
+            "my.db",
+            "sqlvault-verify-Ab12cD",
+        ] {
+            assert_eq!(staging_owner(not), None, "{not}");
+        }
     }
 }

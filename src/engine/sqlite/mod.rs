@@ -71,7 +71,8 @@ pub(crate) fn sqlite_error(path: &Path, e: rusqlite::Error, busy_timeout: Durati
         Some(C::DiskFull) => Error::new(
             crate::error::Kind::Storage,
             format!("disk full while writing {p}"),
-        ),
+        )
+        .with_hint("free space on that disk, or choose another place, and run the command again"),
         _ => Error::database(format!("SQLite error on {p}: {e}")),
     }
 }
@@ -104,5 +105,13 @@ impl crate::engine::Engine for Sqlite {
         progress: &dyn crate::progress::Progress,
     ) -> Result<crate::engine::Restored> {
         restore::run(self, repo, index, point, opts, progress)
+    }
+
+    fn remove_backup_leftovers(&self) -> Vec<String> {
+        backup::remove_leftovers(self)
+    }
+
+    fn remove_restore_leftovers(&self) -> Vec<String> {
+        restore::remove_leftovers(&self.path)
     }
 }

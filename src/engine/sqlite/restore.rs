@@ -23,17 +23,64 @@ fn companions(path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A restore writes `.NAME.sqlvault-XXXXXX` beside its target `NAME`.
+fn temp_prefix(target_name: &str) -> String {
+    format!(".{target_name}.sqlvault-")
+}
+
+/// The restore temporary `name` belongs to (itself, or the one SQLite's
+/// `-journal`, `-wal` or `-shm` file sits beside), if it is one.
+fn temp_owner(name: &str) -> Option<String> {
+    let main = crate::leftovers::sqlite_main_name(name);
+    let (target, random) = main.strip_prefix('.')?.rsplit_once(".sqlvault-")?;
+    (!target.is_empty() && crate::leftovers::is_random_part(random)).then(|| main.to_string())
+}
+
+/// Remove the temporaries killed restores left in the target's directory
+/// (of any target there), and say so.
+pub(super) fn remove_leftovers(target: &Path) -> Vec<String> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let r = crate::leftovers::remove_stale(dir, temp_owner);
+    let removed = r
+        .removed
+        .iter()
+        .map(|p| format!("removed {}, left by an interrupted restore", show_path(p)));
+    let failed = r.failed.iter().map(|(p, e)| {
+        format!(
+            "cannot remove {}, left by an interrupted restore: {e}",
+            show_path(p)
+        )
+    });
+    removed.chain(failed).collect()
+}
+
+/// A local file error of the restore: a full disk or a refused write is a
+/// storage error (5) that says what to do; nothing is put in place.
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    let p = show_path(path);
-    match e.kind() {
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-            Error::new(Kind::Storage, format!("disk full while {what} {p}"))
-                .with_hint("free space on the target's disk and run the restore again")
-        }
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            Error::database(format!("permission denied while {what} {p}"))
-        }
-        _ => Error::database(format!("error while {what} {p}: {e}")),
+    let dir = match path.parent() {
+        _ if path.is_dir() => path,
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let full = matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    );
+    let err = crate::error::local_io_error(what, path, e);
+    if err.kind != Kind::Storage {
+        err
+    } else if full {
+        err.with_hint(
+            "free space on the target's disk, or give another --to; nothing was put in place",
+        )
+    } else {
+        err.with_hint(format!(
+            "{} cannot be written (a read-only file system, or no permission for the user running sqlvault): make it writable, or give another --to",
+            show_path(dir)
+        ))
     }
 }
 
@@ -80,12 +127,17 @@ pub(super) fn run(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Removed when dropped, so a failed restore leaves nothing behind.
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.sqlvault-"))
-        .tempfile_in(&parent)
+    // Removed when dropped, so a failed restore leaves nothing behind; held
+    // while it exists, so a killed restore's file can be told from ours.
+    let tmp = crate::leftovers::create(&parent, &temp_prefix(&name), "")
         .map_err(|e| io_error("creating a temporary file in", &parent, e))?;
-    let written = repo.restore_stream_to_file(index, stream, tmp.as_file(), progress)?;
+    let written = repo.restore_stream_to_file(
+        index,
+        stream,
+        tmp.as_file(),
+        &|e| io_error("writing", target, e),
+        progress,
+    )?;
     if written != meta.page_size * meta.page_count {
         return Err(Error::repository(format!(
             "restore point holds {written} bytes, expected {} pages of {}",
@@ -242,5 +294,39 @@ pub fn integrity_check(path: &Path, cfg: &Sqlite, pragma: &str) -> Result<()> {
             lines.into_iter().take(3).collect::<Vec<_>>().join("; ")
         ))
         .with_hint("the source was damaged when it was backed up; try an earlier restore point"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporaries_are_recognised_by_name() {
+        let t = |n: &str| temp_owner(n);
+        assert_eq!(
+            t(".app.db.sqlvault-a1B2c3").as_deref(),
+            Some(".app.db.sqlvault-a1B2c3")
+        );
+        assert_eq!(
+            t(".app.db.sqlvault-a1B2c3-journal").as_deref(),
+            Some(".app.db.sqlvault-a1B2c3")
+        );
+        assert_eq!(
+            t(".x.sqlvault-y.sqlvault-Zz9900-wal").as_deref(),
+            Some(".x.sqlvault-y.sqlvault-Zz9900")
+        );
+        for not in [
+            "app.db",
+            ".app.db",
+            "..sqlvault-a1B2c3",
+            ".app.db.sqlvault-a1B2c",
+            ".app.db.sqlvault-a1B2c3x",
+            ".app.db.sqlvault-a1-2c3",
+            "app.db.sqlvault-a1B2c3",
+        ] {
+            assert_eq!(t(not), None, "{not}");
+        }
+        assert!(temp_owner(&format!("{}abcdef", temp_prefix("t.db"))).is_some());
     }
 }

@@ -272,13 +272,7 @@ fn range_is_whole(h: &azure_core::http::headers::Headers) -> bool {
 }
 
 fn shorter(name: &str) -> StorageError {
-    StorageError::Io {
-        name: name.to_string(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "object is shorter than expected",
-        ),
-    }
+    StorageError::Truncated(name.to_string())
 }
 
 impl Drop for AzureStorage {
