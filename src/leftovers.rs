@@ -130,6 +130,48 @@ pub fn sqlite_main_name(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+/// A scratch directory `parent/{prefix}XXXXXX`, marked in use by a locked
+/// `.in-use` file inside for as long as the returned lock is held.
+pub fn create_dir(parent: &Path, prefix: &str) -> io::Result<(tempfile::TempDir, File)> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .rand_bytes(RANDOM_LEN)
+        .tempdir_in(parent)?;
+    let lock = File::create(dir.path().join(".in-use"))?;
+    lock.lock()?;
+    Ok((dir, lock))
+}
+
+/// Remove the scratch directories `parent/{prefix}XXXXXX` whose `.in-use`
+/// lock no process holds (or that have none: killed before taking it).
+pub fn remove_stale_dirs(parent: &Path, prefix: &str) -> Removed {
+    let mut out = Removed::default();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.strip_prefix(prefix).is_some_and(is_random_part);
+        if !ours || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = entry.path();
+        let held = match File::open(path.join(".in-use")) {
+            Ok(f) => match f.try_lock() {
+                Ok(()) => Some(f),
+                Err(_) => continue,
+            },
+            Err(_) => None,
+        };
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => out.removed.push(path),
+            Err(e) => out.failed.push((path, e)),
+        }
+        drop(held);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -284,6 +284,9 @@ fn restore_into(
     Ok(())
 }
 
+/// Where `verify --restore` restores SQLite points (one directory each).
+const VERIFY_SCRATCH: &str = "sqlvault-verify-";
+
 /// Check every object; with `test_restore`, also restore every point into a
 /// temporary directory (SQLite) or a scratch database on `pg_server`
 /// (PostgreSQL) and check the result.
@@ -294,6 +297,12 @@ pub fn verify(
     progress: &dyn ProgressFactory,
 ) -> Result<SessionReport> {
     let (mut report, started) = SessionReport::new("verify", repo.location());
+    for d in crate::leftovers::remove_stale_dirs(&std::env::temp_dir(), VERIFY_SCRATCH).removed {
+        report.warnings.push(format!(
+            "removed `{}`, a test-restored copy left by a verify that was killed",
+            d.display()
+        ));
+    }
     let p = progress.start("verify", "repository");
     let check = repo.check(p.as_ref())?;
     drop(p);
@@ -405,9 +414,9 @@ fn test_restore_point(
         dropped?;
         return Ok(Some(restored.check));
     }
-    let dir = tempfile::Builder::new()
-        .prefix("sqlvault-verify-")
-        .tempdir()
+    // Held while the restored copy (unencrypted) exists; a killed verify's
+    // directory is removed by the next one.
+    let (dir, _in_use) = crate::leftovers::create_dir(&std::env::temp_dir(), VERIFY_SCRATCH)
         .map_err(|e| Error::database(format!("cannot create a temporary directory: {e}")))?;
     let target = dir.path().join("restored.db");
     let engine = engine_for_point(point, &target.to_string_lossy())?;

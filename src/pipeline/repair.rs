@@ -42,6 +42,9 @@ pub fn repair(
     let would = |done: &str, planned: &str| -> String {
         if opts.dry_run { planned } else { done }.to_string()
     };
+    if !opts.dry_run {
+        super::remove_stale_temporaries(repo, &mut report);
+    }
     let mut replaced = HashSet::new();
     if opts.read_data {
         let p = progress.start("verify", "repository");

@@ -1,4 +1,6 @@
-//! Temporary databases a killed restore left on a server.
+//! What a killed restore leaves: a temporary database on the server, and
+//! the schema archive in the temp directory (locked while in use, see
+//! `crate::leftovers`).
 //!
 //! A restore builds its database as `sqlvault_restore_<random>` and holds
 //! a session advisory lock named after it on its maintenance connection
@@ -51,7 +53,10 @@ pub(super) fn drop_stale(c: &mut Client, force: bool) -> Result<Vec<String>> {
             continue;
         }
         let with = if force { " WITH (FORCE)" } else { "" };
-        let r = c.batch_execute(&format!("DROP DATABASE IF EXISTS {}{with}", quote_ident(&name)));
+        let r = c.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {}{with}",
+            quote_ident(&name)
+        ));
         let _ = c.execute(
             "SELECT pg_advisory_unlock($1, hashtext($2))",
             &[&LOCK_CLASS, &name],
@@ -61,4 +66,42 @@ pub(super) fn drop_stale(c: &mut Client, force: bool) -> Result<Vec<String>> {
         }
     }
     Ok(dropped)
+}
+
+/// Schema archives and table-of-contents files in the temp directory.
+fn temp_file_owner(name: &str) -> Option<String> {
+    ["sqlvault-schema-", "sqlvault-toc-"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .filter(|rest| crate::leftovers::is_random_part(rest))
+        .map(|_| name.to_string())
+}
+
+/// Remove what killed restores left on `spec`'s server and in the temp
+/// directory; one warning each.
+pub(super) fn remove(spec: &super::ConnSpec) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let dir = std::env::temp_dir();
+    let removed = crate::leftovers::remove_stale(&dir, temp_file_owner);
+    for f in removed.removed {
+        warnings.push(format!(
+            "removed `{}`, left by a restore that was killed",
+            f.display()
+        ));
+    }
+    // Connection trouble surfaces in the restore itself, with its advice.
+    if let Ok(mut admin) = super::restore::admin_connection(spec) {
+        let force = super::catalog::database_info(&mut admin)
+            .map(|i| i.server_version_num >= 130000)
+            .unwrap_or(false);
+        if let Ok(dropped) = drop_stale(&mut admin, force) {
+            for name in dropped {
+                warnings.push(format!(
+                    "dropped database `{name}` on `{}`, left by a restore that was killed",
+                    spec.server()
+                ));
+            }
+        }
+    }
+    warnings
 }

@@ -237,6 +237,10 @@ impl crate::engine::Engine for Postgres {
             None => restore::run(self, repo, index, point, &meta, jobs, opts, progress),
         }
     }
+
+    fn remove_restore_leftovers(&self) -> Vec<String> {
+        leftovers::remove(&self.spec)
+    }
 }
 
 /// Turn an error raised inside a `Write` into ours (the repository's

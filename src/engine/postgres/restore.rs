@@ -126,9 +126,7 @@ pub(super) fn run(
     progress.set_total(point.size());
 
     // The archive must be a seekable file for a parallel pg_restore.
-    let archive = tempfile::Builder::new()
-        .prefix("sqlvault-schema-")
-        .tempfile()
+    let archive = crate::leftovers::create(&std::env::temp_dir(), "sqlvault-schema-", "")
         .map_err(|e| Error::database(format!("cannot create a temporary file: {e}")))?;
     repo.restore_stream_to_file(
         index,

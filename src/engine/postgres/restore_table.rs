@@ -164,9 +164,7 @@ pub(super) fn run(
     ))
     .map_err(|e| query_error("creating the table's schema", &e))?;
 
-    let archive = tempfile::Builder::new()
-        .prefix("sqlvault-schema-")
-        .tempfile()
+    let archive = crate::leftovers::create(&std::env::temp_dir(), "sqlvault-schema-", "")
         .map_err(|e| Error::database(format!("cannot create a temporary file: {e}")))?;
     repo.restore_stream_to_file(
         index,
@@ -175,9 +173,7 @@ pub(super) fn run(
         &|e| crate::error::local_io_error("writing", archive.path(), e),
         progress,
     )?;
-    let list = tempfile::Builder::new()
-        .prefix("sqlvault-toc-")
-        .tempfile()
+    let list = crate::leftovers::create(&std::env::temp_dir(), "sqlvault-toc-", "")
         .map_err(|e| Error::database(format!("cannot create a temporary file: {e}")))?;
     let toc = tools::command(&tools.pg_restore, &pg.spec)
         .arg("--list")
