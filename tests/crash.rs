@@ -29,6 +29,7 @@ fn spawn(mut cmd: Command) -> Child {
 struct Ended {
     code: Option<i32>,
     stderr: String,
+    killed: bool,
 }
 
 /// Poll until `fire` says so (or the child exits), then send `signal` to
@@ -53,7 +54,12 @@ fn signal_when(mut child: Child, signal: i32, fire: impl Fn(Duration) -> bool) -
     Ended {
         code: o.status.code(),
         stderr: out.stderr,
+        killed: std::os::unix::process::ExitStatusExt::signal(&o.status) == Some(libc::SIGKILL),
     }
+}
+
+fn kill_when(child: Child, fire: impl Fn(Duration) -> bool) -> Ended {
+    signal_when(child, libc::SIGKILL, fire)
 }
 
 /// `verify` passes: no errors (warnings about leftovers are fine).
