@@ -135,6 +135,9 @@ pub fn compare(
     out
 }
 
+/// Differences named in one message; the rest are counted.
+const SHOWN: usize = 10;
+
 fn short(d: &str) -> &str {
     &d[..d.len().min(12)]
 }
@@ -150,13 +153,13 @@ impl Comparison {
             "{what} differs from what was backed up: {}",
             self.differences
                 .iter()
-                .take(3)
+                .take(SHOWN)
                 .cloned()
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        if n > 3 {
-            msg.push_str(&format!(" (and {} more)", n - 3));
+        if n > SHOWN {
+            msg.push_str(&format!(" (and {} more)", n - SHOWN));
         }
         Err(Error::database(msg).with_hint(
             "nothing was put in place; run `sqlvault verify` and restore an earlier point, \

@@ -139,11 +139,11 @@ pub(super) fn run(
             drop(conn);
             let staged_conn = open(staged.path(), cfg)?;
             progress.phase("reading pages");
-            export_pages(&staged_conn, staged.path(), cfg, writer, progress)?
+            export_pages(&staged_conn, staged.path(), true, cfg, writer, progress)?
         }
         _ => {
             progress.phase("reading pages");
-            export_pages(&conn, path, cfg, writer, progress)?
+            export_pages(&conn, path, false, cfg, writer, progress)?
         }
     };
     meta.journal_mode = journal_mode;
@@ -193,6 +193,7 @@ fn copy_all(src: &Connection, dst_path: &Path) -> rusqlite::Result<()> {
 fn export_pages(
     conn: &Connection,
     path: &Path,
+    private: bool,
     cfg: &Sqlite,
     writer: &BackupWriter,
     progress: &dyn Progress,
@@ -211,6 +212,8 @@ fn export_pages(
         .query_row("SELECT sqlite_version()", [], |r| r.get(0))
         .map_err(err)?;
     progress.set_total(page_size * page_count);
+    // The rows of exactly these pages, read beside them where possible.
+    let beside = super::fingerprint::scan_beside(conn, path, private, err_owned(path, cfg));
     let mut stream = writer.stream(DATABASE_STREAM)?;
     let write_err = |e: std::io::Error| match e.into_inner() {
         Some(inner) => match inner.downcast::<Error>() {
@@ -258,9 +261,14 @@ fn export_pages(
         expected += 1;
     }
     let image_blake3 = image.finish().map_err(write_err)?;
-    // Same read transaction: the rows of exactly the pages stored.
     progress.phase("fingerprinting tables");
-    let tables = super::fingerprint::tables(conn, err)?;
+    let tables = match beside {
+        Some(scan) => scan
+            .join()
+            .unwrap_or_else(|_| Err(Error::database("the fingerprint thread panicked")))?,
+        // Same read transaction: the rows of exactly the pages stored.
+        None => super::fingerprint::tables(conn, err)?,
+    };
     conn.execute_batch("COMMIT").map_err(err)?;
     stream.finish()?;
     let fingerprints = fingerprint::new_set(tables, Some(image_blake3));
@@ -272,6 +280,13 @@ fn export_pages(
         staging: String::new(),
     };
     Ok((meta, fingerprints))
+}
+
+/// An error mapper a thread can own.
+fn err_owned(path: &Path, cfg: &Sqlite) -> impl Fn(rusqlite::Error) -> Error + Send + 'static {
+    let path = path.to_path_buf();
+    let busy = cfg.busy_timeout;
+    move |e| sqlite_error(&path, e, busy)
 }
 
 const BATCH: usize = 1 << 20;

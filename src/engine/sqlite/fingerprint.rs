@@ -113,3 +113,86 @@ pub(super) fn alter_one_row(conn: &Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+/// Fingerprint the tables on a second connection, beside the page export,
+/// when it can be made to see exactly what `conn` sees: a private staging
+/// copy (nothing writes it), or a WAL database through SQLite's snapshot
+/// API (`conn` must be inside its read transaction, which also keeps the
+/// WAL frames of that snapshot from being checkpointed away). None when
+/// neither holds; the caller then scans on `conn` afterwards.
+pub(super) fn scan_beside(
+    conn: &Connection,
+    path: &std::path::Path,
+    private: bool,
+    err: impl Fn(rusqlite::Error) -> Error + Send + 'static,
+) -> Option<std::thread::JoinHandle<Result<Vec<TableFingerprint>>>> {
+    use rusqlite::OpenFlags;
+    let second = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    // One read first, so that the connection knows the database is in WAL
+    // mode (a snapshot can only be opened on a WAL pager); then a read
+    // transaction that has read nothing yet, for the snapshot to pin.
+    second
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        .ok()?;
+    second.execute_batch("BEGIN DEFERRED").ok()?;
+    if !private && !same_snapshot(conn, &second) {
+        return None;
+    }
+    Some(std::thread::spawn(move || {
+        let out = tables(&second, err);
+        let _ = second.execute_batch("COMMIT");
+        out
+    }))
+}
+
+/// Put `second` (in a read transaction that has read nothing yet) on the
+/// snapshot `first` reads.
+fn same_snapshot(first: &Connection, second: &Connection) -> bool {
+    use rusqlite::ffi;
+    let main = c"main";
+    let mut snap: *mut ffi::sqlite3_snapshot = std::ptr::null_mut();
+    // SAFETY: both handles are open connections owned by this thread for
+    // the duration of the calls; the snapshot is freed exactly once.
+    unsafe {
+        if ffi::sqlite3_snapshot_get(first.handle(), main.as_ptr(), &mut snap) != ffi::SQLITE_OK {
+            return false;
+        }
+        let rc = ffi::sqlite3_snapshot_open(second.handle(), main.as_ptr(), snap);
+        ffi::sqlite3_snapshot_free(snap);
+        rc == ffi::SQLITE_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_second_connection_sees_the_first_ones_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = wal; CREATE TABLE t (a); INSERT INTO t VALUES (1), (2);",
+            )
+            .unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let n: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+        // A commit after the reader's snapshot was taken.
+        writer.execute_batch("INSERT INTO t VALUES (3)").unwrap();
+        let err = |e: rusqlite::Error| Error::database(e.to_string());
+        let beside = scan_beside(&reader, &path, false, err).expect("a snapshot scan");
+        let seen = beside.join().unwrap().unwrap();
+        assert_eq!(seen, tables(&reader, err).unwrap());
+        assert_eq!(seen[0].rows, 2);
+    }
+}
