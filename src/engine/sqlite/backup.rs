@@ -213,7 +213,13 @@ fn export_pages(
         .map_err(err)?;
     progress.set_total(page_size * page_count);
     // The rows of exactly these pages, read beside them where possible.
-    let beside = super::fingerprint::scan_beside(conn, path, private, err_owned(path, cfg));
+    let beside = super::scan::scan_beside(
+        conn,
+        path,
+        private,
+        crate::util::cores(),
+        err_owned(path, cfg),
+    );
     let mut stream = writer.stream(DATABASE_STREAM)?;
     let write_err = |e: std::io::Error| match e.into_inner() {
         Some(inner) => match inner.downcast::<Error>() {
@@ -283,7 +289,10 @@ fn export_pages(
 }
 
 /// An error mapper a thread can own.
-fn err_owned(path: &Path, cfg: &Sqlite) -> impl Fn(rusqlite::Error) -> Error + Send + 'static {
+fn err_owned(
+    path: &Path,
+    cfg: &Sqlite,
+) -> impl Fn(rusqlite::Error) -> Error + Send + Sync + 'static {
     let path = path.to_path_buf();
     let busy = cfg.busy_timeout;
     move |e| sqlite_error(&path, e, busy)

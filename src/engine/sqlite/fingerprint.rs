@@ -10,7 +10,7 @@ use rusqlite::types::ValueRef;
 
 /// Every ordinary table (virtual tables hold no rows of their own; their
 /// shadow tables are ordinary tables and are counted).
-fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+pub(super) fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table' \
          AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
@@ -21,7 +21,10 @@ fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     Ok(names)
 }
 
-fn quote(name: &str) -> String {
+/// Reads of a whole file map it rather than copy it page by page.
+pub(super) const MMAP: &str = "PRAGMA mmap_size = 1073741824";
+
+pub(super) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -57,25 +60,38 @@ pub(super) fn tables(
     err: impl Fn(rusqlite::Error) -> Error,
 ) -> Result<Vec<TableFingerprint>> {
     let mut out = Vec::new();
-    let mut row_bytes = Vec::with_capacity(4096);
     for name in table_names(conn).map_err(&err)? {
-        crate::interrupt::check()?;
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {}", quote(&name)))
-            .map_err(&err)?;
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).map_err(&err)?;
-        let mut digest = RowDigest::default();
-        while let Some(row) = rows.next().map_err(&err)? {
-            row_bytes.clear();
-            for i in 0..columns {
-                encode(row.get_ref(i).map_err(&err)?, &mut row_bytes);
-            }
-            digest.add_row(&row_bytes);
-        }
+        let digest = digest_rows(conn, &select_all(&name), &err)?;
         out.push(digest.entry(name, FingerprintKind::Table));
     }
     Ok(out)
+}
+
+/// `SELECT * FROM "name"`: the rows whose values are hashed.
+pub(super) fn select_all(name: &str) -> String {
+    format!("SELECT * FROM {}", quote(name))
+}
+
+/// The digest of the rows `sql` returns.
+pub(super) fn digest_rows(
+    conn: &Connection,
+    sql: &str,
+    err: &impl Fn(rusqlite::Error) -> Error,
+) -> Result<RowDigest> {
+    crate::interrupt::check()?;
+    let mut row_bytes = Vec::with_capacity(4096);
+    let mut stmt = conn.prepare(sql).map_err(err)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.query([]).map_err(err)?;
+    let mut digest = RowDigest::default();
+    while let Some(row) = rows.next().map_err(err)? {
+        row_bytes.clear();
+        for i in 0..columns {
+            encode(row.get_ref(i).map_err(err)?, &mut row_bytes);
+        }
+        digest.add_row(&row_bytes);
+    }
+    Ok(digest)
 }
 
 /// Row counts only (`--check quick`).
@@ -114,59 +130,6 @@ pub(super) fn alter_one_row(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Fingerprint the tables on a second connection, beside the page export,
-/// when it can be made to see exactly what `conn` sees: a private staging
-/// copy (nothing writes it), or a WAL database through SQLite's snapshot
-/// API (`conn` must be inside its read transaction, which also keeps the
-/// WAL frames of that snapshot from being checkpointed away). None when
-/// neither holds; the caller then scans on `conn` afterwards.
-pub(super) fn scan_beside(
-    conn: &Connection,
-    path: &std::path::Path,
-    private: bool,
-    err: impl Fn(rusqlite::Error) -> Error + Send + 'static,
-) -> Option<std::thread::JoinHandle<Result<Vec<TableFingerprint>>>> {
-    use rusqlite::OpenFlags;
-    let second = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .ok()?;
-    // One read first, so that the connection knows the database is in WAL
-    // mode (a snapshot can only be opened on a WAL pager); then a read
-    // transaction that has read nothing yet, for the snapshot to pin.
-    second
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
-        .ok()?;
-    second.execute_batch("BEGIN DEFERRED").ok()?;
-    if !private && !same_snapshot(conn, &second) {
-        return None;
-    }
-    Some(std::thread::spawn(move || {
-        let out = tables(&second, err);
-        let _ = second.execute_batch("COMMIT");
-        out
-    }))
-}
-
-/// Put `second` (in a read transaction that has read nothing yet) on the
-/// snapshot `first` reads.
-fn same_snapshot(first: &Connection, second: &Connection) -> bool {
-    use rusqlite::ffi;
-    let main = c"main";
-    let mut snap: *mut ffi::sqlite3_snapshot = std::ptr::null_mut();
-    // SAFETY: both handles are open connections owned by this thread for
-    // the duration of the calls; the snapshot is freed exactly once.
-    unsafe {
-        if ffi::sqlite3_snapshot_get(first.handle(), main.as_ptr(), &mut snap) != ffi::SQLITE_OK {
-            return false;
-        }
-        let rc = ffi::sqlite3_snapshot_open(second.handle(), main.as_ptr(), snap);
-        ffi::sqlite3_snapshot_free(snap);
-        rc == ffi::SQLITE_OK
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,9 +153,53 @@ mod tests {
         // A commit after the reader's snapshot was taken.
         writer.execute_batch("INSERT INTO t VALUES (3)").unwrap();
         let err = |e: rusqlite::Error| Error::database(e.to_string());
-        let beside = scan_beside(&reader, &path, false, err).expect("a snapshot scan");
+        let beside = super::super::scan::scan_beside(&reader, &path, false, 2, err)
+            .expect("a snapshot scan");
         let seen = beside.join().unwrap().unwrap();
         assert_eq!(seen, tables(&reader, err).unwrap());
         assert_eq!(seen[0].rows, 2);
+    }
+
+    #[test]
+    fn an_empty_wal_pins_too_unless_a_commit_came_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = wal; CREATE TABLE t (a); INSERT INTO t VALUES (1), (2);\
+                 PRAGMA wal_checkpoint(TRUNCATE);",
+            )
+            .unwrap();
+        let err = |e: rusqlite::Error| Error::database(e.to_string());
+        let start = || {
+            let reader = Connection::open(&path).unwrap();
+            reader.execute_batch("BEGIN").unwrap();
+            reader
+                .query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+                .unwrap();
+            reader
+        };
+        // Nothing committed since the reader began: the scan pins to it.
+        let reader = start();
+        let seen = super::super::scan::scan_beside(&reader, &path, false, 2, err)
+            .expect("an empty WAL still pins")
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(seen, tables(&reader, err).unwrap());
+        reader.execute_batch("COMMIT").unwrap();
+        writer
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        // A commit after the reader began: the scan either sees what the
+        // reader sees, or declines (the caller then scans on the reader).
+        let reader = start();
+        writer.execute_batch("INSERT INTO t VALUES (3)").unwrap();
+        if let Some(scan) = super::super::scan::scan_beside(&reader, &path, false, 2, err) {
+            let seen = scan.join().unwrap().unwrap();
+            assert_eq!(seen, tables(&reader, err).unwrap());
+            assert_eq!(seen[0].rows, 2);
+        }
     }
 }

@@ -9,6 +9,7 @@
 mod backup;
 mod fingerprint;
 mod restore;
+mod scan;
 
 use crate::error::{Error, Result, show_path};
 use std::path::{Path, PathBuf};
