@@ -21,9 +21,6 @@ pub(super) fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     Ok(names)
 }
 
-/// Reads of a whole file map it rather than copy it page by page.
-pub(super) const MMAP: &str = "PRAGMA mmap_size = 1073741824";
-
 pub(super) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

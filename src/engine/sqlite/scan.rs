@@ -7,7 +7,7 @@
 //! rowid ranges scanned side by side; a table's digest is a sum, so the
 //! ranges add up to the whole.
 
-use super::fingerprint::{MMAP, digest_rows, quote, select_all, table_names};
+use super::fingerprint::{digest_rows, quote, select_all, table_names};
 use crate::engine::fingerprint::RowDigest;
 use crate::error::{Error, Result};
 use crate::repo::point::{FingerprintKind, TableFingerprint};
@@ -180,7 +180,6 @@ fn pinned(first: &Connection, path: &Path, private: bool) -> Option<Connection> 
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .ok()?;
-    let _ = c.execute_batch(MMAP);
     // One read first, so that the connection knows the database is in WAL
     // mode (a snapshot can only be opened on a WAL pager); then a read
     // transaction that has read nothing yet, for the snapshot to pin.
