@@ -271,18 +271,12 @@ fn copy_table(
     let mut reader = c.copy_out(&sql).map_err(|e| query_error(&what, &e))?;
     let mut stream = writer.stream(&super::part_stream(t, part))?;
     let mut digest = CopyDigest::new(t.format);
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| Error::database(format!("{what}: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        digest.feed(&buf[..n])?;
-        stream.write_all(&buf[..n]).map_err(|e| from_io(e, &what))?;
-        progress.advance(n as u64);
-    }
+    super::fingerprint::read_pieces(&mut reader, &what, |piece| {
+        digest.feed(piece)?;
+        stream.write_all(piece).map_err(|e| from_io(e, &what))?;
+        progress.advance(piece.len() as u64);
+        Ok(())
+    })?;
     drop(reader);
     stream.finish()?;
     digest.finish(&what)

@@ -41,17 +41,31 @@ impl CopyDigest {
         }
     }
 
-    pub fn feed(&mut self, data: &[u8]) -> Result<()> {
-        if self.carry.is_empty() {
-            let used = self.parse(data)?;
-            self.carry.extend_from_slice(&data[used..]);
-        } else {
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<()> {
+        // Finish the row that straddles the last piece with as few bytes
+        // of this one as it needs (doubling, so a long row stays linear),
+        // then hash the rest where it lies instead of copying it.
+        while !self.carry.is_empty() {
+            if data.is_empty() {
+                return Ok(());
+            }
+            let before = self.carry.len();
+            let take = data.len().min(before.max(4096));
             let mut buf = std::mem::take(&mut self.carry);
-            buf.extend_from_slice(data);
+            buf.extend_from_slice(&data[..take]);
             let used = self.parse(&buf)?;
+            if used >= before {
+                data = &data[used - before..];
+                buf.clear();
+                self.carry = buf;
+                break;
+            }
             buf.drain(..used);
             self.carry = buf;
+            data = &data[take..];
         }
+        let used = self.parse(data)?;
+        self.carry.extend_from_slice(&data[used..]);
         Ok(())
     }
 
@@ -101,6 +115,24 @@ impl CopyDigest {
             )));
         }
         Ok(self.digest)
+    }
+}
+
+/// Read a COPY's output in pieces of 256 KiB, handing each to `each`.
+pub(super) fn read_pieces(
+    reader: &mut impl Read,
+    what: &str,
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| Error::database(format!("{what}: {e}")))?;
+        if n == 0 {
+            return Ok(());
+        }
+        each(&buf[..n])?;
     }
 }
 
@@ -257,16 +289,7 @@ fn digest_table(c: &mut Client, t: &TableInfo) -> Result<RowDigest> {
     );
     let mut reader = c.copy_out(&sql).map_err(|e| query_error(&what, &e))?;
     let mut digest = CopyDigest::new(t.format);
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| Error::database(format!("{what}: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        digest.feed(&buf[..n])?;
-    }
+    read_pieces(&mut reader, &what, |piece| digest.feed(piece))?;
     digest.finish(&what)
 }
 
@@ -301,4 +324,66 @@ fn alter_one_row(spec: &ConnSpec, tables: &[&TableInfo]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A binary COPY stream of `rows` (fields of the given lengths) and
+    /// the digest of its rows computed directly.
+    fn stream(rows: &[Vec<usize>]) -> (Vec<u8>, RowDigest) {
+        let mut out = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
+        let mut want = RowDigest::default();
+        for (i, fields) in rows.iter().enumerate() {
+            let mut row = (fields.len() as i16).to_be_bytes().to_vec();
+            for (j, &len) in fields.iter().enumerate() {
+                row.extend_from_slice(&(len as i32).to_be_bytes());
+                row.extend((0..len).map(|k| (i * 31 + j * 7 + k) as u8));
+            }
+            want.add_row(&row);
+            out.extend_from_slice(&row);
+        }
+        out.extend_from_slice(&TRAILER);
+        (out, want)
+    }
+
+    #[test]
+    fn rows_hash_the_same_however_the_stream_is_cut() {
+        let rows: Vec<Vec<usize>> = (0..300)
+            .map(|i| match i % 50 {
+                0 => vec![3, 200_000],
+                7 => vec![],
+                _ => vec![i % 13, 8, (i * 17) % 90],
+            })
+            .collect();
+        let (bytes, want) = stream(&rows);
+        let mut seed = 12345u64;
+        for round in 0..20 {
+            let mut d = CopyDigest::new(CopyFormat::Binary);
+            let mut at = 0;
+            while at < bytes.len() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let max = if round % 2 == 0 { 70 } else { 300_000 };
+                let n = ((seed >> 33) as usize % max + 1).min(bytes.len() - at);
+                d.feed(&bytes[at..at + n]).unwrap();
+                at += n;
+            }
+            assert_eq!(d.finish("t").unwrap(), want, "round {round}");
+        }
+        let mut cut = CopyDigest::new(CopyFormat::Binary);
+        cut.feed(&bytes[..bytes.len() - 5]).unwrap();
+        assert!(cut.finish("t").is_err());
+        let mut text = CopyDigest::new(CopyFormat::Text);
+        for piece in [&b"a\tb\nc"[..], b"d\te\n", b"x\n"] {
+            text.feed(piece).unwrap();
+        }
+        let mut direct = RowDigest::default();
+        for r in [&b"a\tb\n"[..], b"cd\te\n", b"x\n"] {
+            direct.add_row(r);
+        }
+        assert_eq!(text.finish("t").unwrap(), direct);
+    }
 }
