@@ -50,12 +50,21 @@ impl Repository {
         let plain = self
             .sealer()
             .open(&sealed, &format!("chunk {}", id.short()))?;
-        if plain.first() == Some(&BLOB_DELTA) && plain.len() >= 33 {
-            let base = ChunkId(plain[1..33].try_into().unwrap());
+        if let Some(base) = base_of(&plain) {
             let data = self.read_chunk_nondelta(index, &base, dz)?;
             return Ok((base, data));
         }
         Ok((*id, self.open_blob(id, &sealed, loc.raw_length, dz, None)?))
+    }
+}
+
+/// The base chunk an opened blob names, if it is a delta.
+pub fn base_of(plain: &[u8]) -> Option<ChunkId> {
+    match plain.split_first() {
+        Some((&BLOB_DELTA, rest)) if rest.len() >= 32 => {
+            Some(ChunkId(rest[..32].try_into().unwrap()))
+        }
+        _ => None,
     }
 }
 

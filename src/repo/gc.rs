@@ -10,8 +10,8 @@
 use super::Repository;
 use super::ids::{ChunkId, IndexId, PackId};
 use super::index::{INDEX_DIR, IndexFile, IndexedPack};
-use super::pack::{BlobEntry, parse_footer};
-use super::writer::{BLOB_DELTA, pack_name};
+use super::pack::{BlobEntry, locate_blobs, parse_footer};
+use super::writer::pack_name;
 use crate::error::{Kind, Result};
 use std::collections::{HashMap, HashSet};
 
@@ -203,12 +203,12 @@ impl Repository {
             let Ok(data) = self.storage().get(&name) else {
                 continue;
             };
-            // With the pack's checksum wrong, an unencrypted footer is not
-            // to be trusted over the index objects.
-            let known = index.entries_of(id);
-            let entries = match parse_footer(&name, &data, self.sealer()) {
-                Ok(e) if known.is_empty() => e,
-                _ => known,
+            // A pack whose blobs cannot be located is never removed: what
+            // it holds is unknown.
+            let Ok((entries, _)) =
+                locate_blobs(&name, &data, true, index.entries_of(id), self.sealer())
+            else {
+                continue;
             };
             let mut sound_blobs = Vec::new();
             for b in &entries {
@@ -246,11 +246,6 @@ impl Repository {
         let plain = self
             .sealer()
             .open(sealed, &format!("chunk {}", id.short()))?;
-        Ok(match plain.split_first() {
-            Some((&BLOB_DELTA, rest)) if rest.len() >= 32 => {
-                Some(ChunkId(rest[..32].try_into().unwrap()))
-            }
-            _ => None,
-        })
+        Ok(super::delta::base_of(&plain))
     }
 }

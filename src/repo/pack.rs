@@ -108,6 +108,28 @@ pub fn read_footer(
     parse_footer(name, data, sealer)
 }
 
+/// Where a pack's blobs are. The footer says, unless the pack's own
+/// checksum is wrong (`frame_damaged`) and the index objects, checked on
+/// their own, know the pack (`known`): an unencrypted footer is protected
+/// by that checksum alone. The index's account also serves when the footer
+/// cannot be read. The flag says whether the footer was passed over.
+pub fn locate_blobs(
+    name: &str,
+    data: &[u8],
+    frame_damaged: bool,
+    known: Vec<BlobEntry>,
+    sealer: &Sealer,
+) -> Result<(Vec<BlobEntry>, bool)> {
+    if frame_damaged && !known.is_empty() {
+        return Ok((known, true));
+    }
+    match parse_footer(name, data, sealer) {
+        Ok(entries) => Ok((entries, false)),
+        Err(_) if !known.is_empty() => Ok((known, true)),
+        Err(e) => Err(e),
+    }
+}
+
 /// List a pack's blobs from its footer alone, without the whole-pack
 /// checks: a pack whose header byte or trailing hash was damaged still
 /// says what it holds (the footer and each blob are sealed on their own).

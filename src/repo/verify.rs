@@ -9,10 +9,11 @@
 //! whose base is damaged is reported against the base's pack.
 
 use super::Repository;
+use super::delta::base_of;
 use super::ids::{ChunkId, PackId, PointId};
 use super::index::{INDEX_DIR, Index};
-use super::pack::{BlobEntry, parse_footer};
-use super::writer::{BLOB_DELTA, pack_name};
+use super::pack::{BlobEntry, locate_blobs};
+use super::writer::pack_name;
 use crate::error::Result;
 use crate::progress::Progress;
 use serde::Serialize;
@@ -277,25 +278,20 @@ impl Repository {
             || super::format::unframe(&name, super::format::ObjectKind::Pack, &data).is_err();
         // The footer lists the blobs; if it is damaged, the index objects
         // still know where they are.
-        // An unencrypted footer is protected only by the pack's checksum:
-        // once that is wrong, the index objects (checked on their own) are
-        // the better account of where the blobs are.
-        let known = index.entries_of(id);
-        let footer = if f.frame_damaged && !known.is_empty() {
-            Ok(known)
-        } else {
-            parse_footer(&name, &data, self.sealer())
-        };
-        let entries = match footer {
-            Ok(e) => e,
+        let entries = match locate_blobs(
+            &name,
+            &data,
+            f.frame_damaged,
+            index.entries_of(id),
+            self.sealer(),
+        ) {
+            Ok((entries, footer_passed_over)) => {
+                f.frame_damaged |= footer_passed_over;
+                entries
+            }
             Err(e) => {
-                let known: Vec<BlobEntry> = index.entries_of(id);
-                if known.is_empty() {
-                    f.unreadable = Some(e.message);
-                    return f;
-                }
-                f.frame_damaged = true;
-                known
+                f.unreadable = Some(e.message);
+                return f;
             }
         };
         f.entries = entries.clone();
@@ -309,13 +305,13 @@ impl Repository {
                 .sealer()
                 .open(sealed, &format!("chunk {}", b.id.short()))
             {
-                Ok(plain) if plain.first() == Some(&BLOB_DELTA) && plain.len() >= 33 => {
-                    let base = ChunkId(plain[1..33].try_into().unwrap());
-                    f.deltas.push((b.id, base, b));
-                }
-                Ok(_) => match self.open_blob(&b.id, sealed, b.raw_length, dz, None) {
-                    Ok(_) => f.sound.push(b.id),
-                    Err(e) => f.bad.push((b.id, e.message)),
+                Ok(plain) => match base_of(&plain) {
+                    // Judged once every base is known (see `check`).
+                    Some(base) => f.deltas.push((b.id, base, b)),
+                    None => match self.open_blob(&b.id, sealed, b.raw_length, dz, None) {
+                        Ok(_) => f.sound.push(b.id),
+                        Err(e) => f.bad.push((b.id, e.message)),
+                    },
                 },
                 Err(e) => f.bad.push((b.id, e.message)),
             }
