@@ -12,54 +12,16 @@ mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Duration;
 
 const BIG: usize = 60 << 20;
 
-fn spawn(mut cmd: Command) -> Child {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("spawn sqlvault")
-}
-
-/// How a child run ended.
-struct Ended {
-    code: Option<i32>,
-    stderr: String,
-    killed: bool,
-}
-
-/// Poll until `fire` says so (or the child exits), then send `signal` to
-/// the child if it still runs.
-fn signal_when(mut child: Child, signal: i32, fire: impl Fn(Duration) -> bool) -> Ended {
-    let t0 = Instant::now();
-    while child.try_wait().unwrap().is_none() && !fire(t0.elapsed()) {
-        assert!(t0.elapsed() < Duration::from_secs(60), "child hangs");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    if child.try_wait().unwrap().is_none() {
-        // SAFETY: sending a signal to our own, not yet reaped, child.
-        unsafe { libc::kill(child.id() as i32, signal) };
-    }
-    let o = child.wait_with_output().unwrap();
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    assert_no_password(&out);
-    Ended {
-        code: o.status.code(),
-        stderr: out.stderr,
-        killed: std::os::unix::process::ExitStatusExt::signal(&o.status) == Some(libc::SIGKILL),
-    }
-}
+/// A child still running after this fails the test.
+const HANGS: Duration = Duration::from_secs(60);
 
 fn kill_when(child: Child, fire: impl Fn(Duration) -> bool) -> Ended {
-    signal_when(child, libc::SIGKILL, fire)
+    signal_when(child, libc::SIGKILL, HANGS, fire)
 }
 
 /// `verify` passes: no errors (warnings about leftovers are fine).
@@ -139,17 +101,20 @@ fn sigterm_stops_backup_and_restore_with_exit_130_and_cleans_up() {
             .arg(&big)
             .args(["--staging", "copy", "--staging-dir"])
             .arg(&staging);
-        let ended = signal_when(spawn(c), libc::SIGTERM, |_| match round {
+        let ended = signal_when(spawn(c), libc::SIGTERM, HANGS, |_| match round {
             "staging copy" => !staging_files(&staging).is_empty(),
             _ => objects(&vault.repo, "packs").len() > packs,
         });
         assert_eq!(
-            ended.code,
-            Some(130),
+            ended.out.code, 130,
             "SIGTERM during the {round}: {}",
-            ended.stderr
+            ended.out.stderr
         );
-        assert!(ended.stderr.contains("interrupted"), "{}", ended.stderr);
+        assert!(
+            ended.out.stderr.contains("interrupted"),
+            "{}",
+            ended.out.stderr
+        );
         assert_eq!(
             staging_files(&staging),
             Vec::<PathBuf>::new(),
@@ -168,10 +133,10 @@ fn sigterm_stops_backup_and_restore_with_exit_130_and_cleans_up() {
     let target = dir.join("restored.db");
     let mut c = vault.cmd();
     c.arg("restore").arg(&pb).arg("--to").arg(&target);
-    let ended = signal_when(spawn(c), libc::SIGTERM, |_| {
+    let ended = signal_when(spawn(c), libc::SIGTERM, HANGS, |_| {
         temporary_written(&dir, "restored.db", size).is_some_and(|w| w >= 0.3)
     });
-    assert_eq!(ended.code, Some(130), "{}", ended.stderr);
+    assert_eq!(ended.out.code, 130, "{}", ended.out.stderr);
     assert!(!target.exists(), "interrupted restore left the target");
     assert_eq!(
         files_under(&dir),

@@ -792,3 +792,53 @@ impl Drop for TmpfsMount {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Runs that are signalled midway.
+
+/// How a spawned run ended.
+pub struct Ended {
+    /// Ended by our SIGKILL (not on its own).
+    pub killed: bool,
+    pub out: Out,
+}
+
+pub fn spawn(mut cmd: Command) -> std::process::Child {
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sqlvault")
+}
+
+/// Poll until `fire` says so (or the child exits), then send `signal` to
+/// the child if it still runs. `fire` gets the time since the child
+/// started; a child still running after `limit` fails the test.
+pub fn signal_when(
+    mut child: std::process::Child,
+    signal: i32,
+    limit: std::time::Duration,
+    mut fire: impl FnMut(std::time::Duration) -> bool,
+) -> Ended {
+    use std::os::unix::process::ExitStatusExt;
+    let t0 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() && !fire(t0.elapsed()) {
+        assert!(t0.elapsed() < limit, "the child hangs");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    if child.try_wait().unwrap().is_none() {
+        // SAFETY: a signal to our own child, not reaped yet.
+        unsafe { libc::kill(child.id() as i32, signal) };
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    assert_no_password(&out);
+    Ended {
+        killed: o.status.signal() == Some(libc::SIGKILL),
+        out,
+    }
+}

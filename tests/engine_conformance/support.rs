@@ -2,9 +2,9 @@
 //! while a backup runs, children killed at a chosen moment, the one-line
 //! error check, and reading a fingerprint difference out of a message.
 
-use crate::common::{Out, Rng, assert_no_password};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Stdio};
+pub use crate::common::{Ended, spawn};
+use crate::common::{Out, Rng, signal_when};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -87,44 +87,10 @@ impl Drop for Writer {
     }
 }
 
-/// How a spawned run ended.
-pub struct Ended {
-    /// Ended by our SIGKILL (not on its own).
-    pub killed: bool,
-    pub out: Out,
-}
-
-pub fn spawn(mut cmd: Command) -> Child {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("spawn sqlvault")
-}
-
 /// Poll until `fire` says so (or the child exits), then SIGKILL the child
 /// if it still runs. `fire` gets the time since the child started.
-pub fn kill_when(mut child: Child, mut fire: impl FnMut(Duration) -> bool) -> Ended {
-    let t0 = Instant::now();
-    while child.try_wait().unwrap().is_none() && !fire(t0.elapsed()) {
-        assert!(t0.elapsed() < Duration::from_secs(120), "the child hangs");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    if child.try_wait().unwrap().is_none() {
-        // SAFETY: a signal to our own child, not reaped yet.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    }
-    let o = child.wait_with_output().unwrap();
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    assert_no_password(&out);
-    Ended {
-        killed: o.status.signal() == Some(libc::SIGKILL),
-        out,
-    }
+pub fn kill_when(child: Child, fire: impl FnMut(Duration) -> bool) -> Ended {
+    signal_when(child, libc::SIGKILL, Duration::from_secs(120), fire)
 }
 
 /// Random kill delays: from `SQLVAULT_CONFORMANCE_SEED` when set (to
