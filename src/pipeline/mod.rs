@@ -308,9 +308,14 @@ pub fn verify(
     drop(p);
     report.errors = check.errors.clone();
     report.warnings = check.warnings.clone();
+    let mut points = repo.points_lenient()?;
+    points.sort_by(|a, b| {
+        a.1.as_ref()
+            .map(|p| p.created_at.clone())
+            .cmp(&b.1.as_ref().map(|p| p.created_at.clone()))
+    });
     let index = if test_restore {
-        let points = repo.points()?;
-        let refs: Vec<&RestorePoint> = points.iter().map(|(_, p)| p).collect();
+        let refs: Vec<&RestorePoint> = points.iter().filter_map(|(_, p)| p.as_ref()).collect();
         let index = repo.index_for(&refs)?;
         report.warnings.extend(index.notes.iter().cloned());
         Some(index)
@@ -318,12 +323,6 @@ pub fn verify(
         None
     };
     let mut untested = 0;
-    let mut points = repo.points_lenient()?;
-    points.sort_by(|a, b| {
-        a.1.as_ref()
-            .map(|p| p.created_at.clone())
-            .cmp(&b.1.as_ref().map(|p| p.created_at.clone()))
-    });
     for (id, point) in points {
         let t0 = Instant::now();
         let name = point
