@@ -278,7 +278,11 @@ fn restore_into(
     let index = repo.index_for(&[&point])?;
     warnings.extend(index.notes.iter().cloned());
     let p = progress.start("restore", &point.database);
+    let before = repo.fetched();
     let restored = engine.restore(repo, &index, &point, opts, p.as_ref())?;
+    let after = repo.fetched();
+    item.bytes_fetched = Some(after.0 - before.0);
+    item.fetches = Some(after.1 - before.1);
     item.bytes_read = restored.bytes_written;
     item.check = Some(restored.check);
     Ok(())

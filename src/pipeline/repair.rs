@@ -91,9 +91,18 @@ pub fn repair(
             Some(p) => {
                 let all = || p.streams.iter().flat_map(|s| s.chunks.iter());
                 let missing = all().filter(|(c, _)| !chunks.contains(c)).count();
-                let base_missing = all()
-                    .filter_map(|(c, _)| bases.get(c))
-                    .any(|b| !chunks.contains(b));
+                let base_missing = all().any(|(c, _)| {
+                    let mut at = bases.get(c);
+                    let mut links = 0;
+                    while let Some(b) = at {
+                        if !chunks.contains(b) {
+                            return true;
+                        }
+                        links += 1;
+                        at = bases.get(b).filter(|_| links < 4096);
+                    }
+                    false
+                });
                 match (missing, base_missing) {
                     (0, false) => None,
                     (0, true) => Some("a delta base it needs is in no readable pack".to_string()),

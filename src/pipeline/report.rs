@@ -44,6 +44,12 @@ pub struct ItemReport {
     /// Where the database is, as restore points record it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Pack bytes a restore read from the repository (egress, on object
+    /// storage), and in how many requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_fetched: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetches: Option<u64>,
     /// Which check a restore or test-restore ran on the restored data, and
     /// what it found ("full: 12 fingerprints match, file identical").
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +77,8 @@ impl ItemReport {
             target: None,
             kind: None,
             source: None,
+            bytes_fetched: None,
+            fetches: None,
             check: None,
             note: None,
         }

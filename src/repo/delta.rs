@@ -1,30 +1,20 @@
-//! Delta blobs: a changed chunk stored as a zstd frame that refers to an
-//! older chunk at the same place in the stream (a database page whose rows
+//! Delta blobs: a changed chunk stored as the difference from an older
+//! chunk at the same place in the stream (a database page whose rows
 //! changed in a few bytes costs a few bytes, not a page).
 //!
-//! A delta's base is never itself a delta, so reading any chunk takes at
-//! most two blob reads, and a base stays needed only while deltas refer to
-//! it (the index records each delta's base for that reason).
+//! Format 3 writes *patches*: an edit script (`patch.rs`) against the
+//! previous version of the chunk, so each backup stores only its own
+//! changes. Versions form chains; `chain.rs` reads them. Formats 1 and 2
+//! wrote *prefix deltas* (a zstd frame using the base as dictionary, the
+//! base never a delta); they are still read.
 
-use super::Repository;
 use super::ids::ChunkId;
-use super::index::{Index, unknown_chunk};
-use super::writer::{BLOB_DELTA, pack_name};
+use super::patch::Script;
+use super::writer::{BLOB_DELTA, BLOB_PATCH};
 use crate::error::{Error, Result};
 
-/// Compress `data` with `base` as a raw-content prefix.
-pub fn encode(base: &[u8], data: &[u8], level: i32) -> Option<Vec<u8>> {
-    let mut cctx: zstd::zstd_safe::CCtx<'_> = zstd::zstd_safe::CCtx::create();
-    cctx.set_parameter(zstd::zstd_safe::CParameter::CompressionLevel(level))
-        .ok()?;
-    cctx.ref_prefix(base).ok()?;
-    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(data.len()));
-    cctx.compress2(&mut out, data).ok()?;
-    Some(out)
-}
-
-/// Undo [`encode`].
-pub fn decode(base: &[u8], frame: &[u8], raw_len: usize) -> Result<Vec<u8>, String> {
+/// Undo a format 1-2 prefix delta: `frame` decompressed with `base` as prefix.
+pub fn decode_prefix(base: &[u8], frame: &[u8], raw_len: usize) -> Result<Vec<u8>, String> {
     let mut dctx: zstd::zstd_safe::DCtx<'_> = zstd::zstd_safe::DCtx::create();
     dctx.ref_prefix(base)
         .map_err(|c| zstd::zstd_safe::get_error_name(c).to_string())?;
@@ -34,34 +24,51 @@ pub fn decode(base: &[u8], frame: &[u8], raw_len: usize) -> Result<Vec<u8>, Stri
     Ok(out)
 }
 
-impl Repository {
-    /// A base for a new delta near chunk `id`: the chunk itself, or, when it
-    /// is a delta, its own base (so that deltas never chain).
-    pub fn read_delta_base(
-        &self,
-        index: &Index,
-        id: &ChunkId,
-        dz: &mut zstd::bulk::Decompressor,
-    ) -> Result<(ChunkId, Vec<u8>)> {
-        let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
-        let sealed =
-            self.storage()
-                .get_range(&pack_name(&pack), loc.offset as u64, loc.length as u64)?;
-        let plain = self
-            .sealer()
-            .open(&sealed, &format!("chunk {}", id.short()))?;
-        if let Some(base) = base_of(&plain) {
-            let data = self.read_chunk_nondelta(index, &base, dz)?;
-            return Ok((base, data));
-        }
-        Ok((*id, self.open_blob(id, &sealed, loc.raw_length, dz, None)?))
-    }
+/// A patch blob's plaintext: type, base id, script length, zstd frame of
+/// the script. `None` when compression fails (the caller stores the chunk whole).
+pub fn encode_patch(
+    base_id: &ChunkId,
+    script: &Script,
+    zc: &mut zstd::bulk::Compressor,
+) -> Option<Vec<u8>> {
+    let bytes = script.to_bytes();
+    let frame = zc.compress(&bytes).ok()?;
+    let mut out = Vec::with_capacity(37 + frame.len());
+    out.push(BLOB_PATCH);
+    out.extend_from_slice(&base_id.0);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&frame);
+    Some(out)
 }
 
-/// The base chunk an opened blob names, if it is a delta.
+/// Parse a patch blob's body (after the type byte and base id): the script
+/// turning `base_len` bytes into `raw_len` bytes.
+pub fn decode_patch(
+    body: &[u8],
+    base_len: usize,
+    raw_len: usize,
+    dz: &mut zstd::bulk::Decompressor,
+) -> Result<Script, String> {
+    let Some((len, frame)) = body.split_first_chunk::<4>() else {
+        return Err("the patch is cut short".into());
+    };
+    let len = u32::from_le_bytes(*len) as usize;
+    // A script never needs more than its literals (at most the chunk) and
+    // a few bytes per op; refuse anything larger before allocating it.
+    if len > 4 * raw_len + 4096 {
+        return Err(format!("the patch claims {len} bytes"));
+    }
+    let bytes = dz.decompress(frame, len).map_err(|e| e.to_string())?;
+    if bytes.len() != len {
+        return Err("the patch has the wrong length".into());
+    }
+    Script::from_bytes(&bytes, base_len, raw_len)
+}
+
+/// The base chunk an opened blob names, if it is a delta of either kind.
 pub fn base_of(plain: &[u8]) -> Option<ChunkId> {
     match plain.split_first() {
-        Some((&BLOB_DELTA, rest)) if rest.len() >= 32 => {
+        Some((&(BLOB_DELTA | BLOB_PATCH), rest)) if rest.len() >= 32 => {
             Some(ChunkId(rest[..32].try_into().unwrap()))
         }
         _ => None,

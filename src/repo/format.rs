@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 
 /// The repository format version this build writes.
-pub const FORMAT_VERSION: u8 = 2;
+pub const FORMAT_VERSION: u8 = 3;
 /// The oldest version this build still reads.
 pub const MIN_READ_VERSION: u8 = 1;
 

@@ -107,12 +107,15 @@ impl Repository {
             let data = self.storage().get(name)?;
             match parse_footer(name, &data, self.sealer()) {
                 Ok(mut blobs) => {
-                    // The index records each live delta's base; only the
-                    // blob itself says what it is.
-                    for b in blobs.iter_mut().filter(|b| live.contains(&b.id)) {
+                    // The index records each delta's base; only the blob
+                    // itself says what it is (any blob may be a link of a
+                    // live chain).
+                    for b in blobs.iter_mut() {
                         let sealed = &data[b.offset as usize..(b.offset + b.length) as usize];
                         b.base = self.blob_base(&b.id, sealed).unwrap_or(None);
-                        scanned_chunks.insert(b.id);
+                        if live.contains(&b.id) {
+                            scanned_chunks.insert(b.id);
+                        }
                     }
                     packs.insert(*id, blobs);
                 }
@@ -127,14 +130,21 @@ impl Repository {
             .iter()
             .filter(|c| !indexed_chunks.contains(c))
             .count();
-        // A live delta keeps its base alive (bases are never deltas: one step).
-        let bases: Vec<ChunkId> = packs
-            .values()
-            .flat_map(|b| b.iter())
-            .filter(|b| live.contains(&b.id))
-            .filter_map(|b| b.base)
-            .collect();
-        live.extend(bases);
+        // A live delta keeps its base alive, and so on down its chain.
+        let mut bases: HashMap<ChunkId, Vec<ChunkId>> = HashMap::new();
+        for b in packs.values().flat_map(|b| b.iter()) {
+            if let Some(base) = b.base {
+                bases.entry(b.id).or_default().push(base);
+            }
+        }
+        let mut todo: Vec<ChunkId> = live.iter().copied().collect();
+        while let Some(c) = todo.pop() {
+            for b in bases.get(&c).into_iter().flatten() {
+                if live.insert(*b) {
+                    todo.push(*b);
+                }
+            }
+        }
         let mut ids: Vec<PackId> = packs.keys().copied().collect();
         ids.sort();
         for id in ids {

@@ -42,6 +42,9 @@ pub struct Index {
     packs: Vec<PackId>,
     pack_numbers: HashMap<PackId, u32>,
     chunks: HashMap<ChunkId, Location>,
+    /// The base of each delta the index lists (from the index objects;
+    /// a pack read by its footer does not say).
+    bases: HashMap<ChunkId, ChunkId>,
     /// Index objects that could not be read (damaged), left out.
     pub damaged: Vec<IndexId>,
     /// What loading had to work around, for the session report.
@@ -61,6 +64,24 @@ impl Index {
             .map(|l| (self.packs[l.pack as usize], *l))
     }
 
+    /// The chunk a delta is stored against, when the index knows it.
+    pub fn base(&self, id: &ChunkId) -> Option<ChunkId> {
+        self.bases.get(id).copied()
+    }
+
+    /// `id` and the bases below it, as far as the index knows them
+    /// (bounded: a loop of bases can only come from damage).
+    pub fn chain(&self, id: &ChunkId) -> Vec<ChunkId> {
+        let mut out = vec![*id];
+        while let Some(b) = self.base(out.last().unwrap()) {
+            if out.len() > 4096 || out.contains(&b) {
+                break;
+            }
+            out.push(b);
+        }
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.chunks.len()
     }
@@ -73,7 +94,7 @@ impl Index {
         &self.packs
     }
 
-    /// The blobs this index places in `pack` (without delta bases).
+    /// The blobs this index places in `pack`.
     pub fn entries_of(&self, pack: &PackId) -> Vec<BlobEntry> {
         let Some(&n) = self.pack_numbers.get(pack) else {
             return Vec::new();
@@ -87,7 +108,7 @@ impl Index {
                 offset: l.offset,
                 length: l.length,
                 raw_length: l.raw_length,
-                base: None,
+                base: self.base(id),
             })
             .collect();
         out.sort_by_key(|b| b.offset);
@@ -102,12 +123,17 @@ impl Index {
         });
         for b in blobs {
             // The first location seen wins; duplicates from concurrent backups are equally valid.
-            self.chunks.entry(b.id).or_insert(Location {
-                pack: n,
-                offset: b.offset,
-                length: b.length,
-                raw_length: b.raw_length,
-            });
+            if let std::collections::hash_map::Entry::Vacant(e) = self.chunks.entry(b.id) {
+                e.insert(Location {
+                    pack: n,
+                    offset: b.offset,
+                    length: b.length,
+                    raw_length: b.raw_length,
+                });
+                if let Some(base) = b.base {
+                    self.bases.insert(b.id, base);
+                }
+            }
         }
     }
 
@@ -154,11 +180,13 @@ impl Repository {
     /// that can be read, completed from the packs when it lacks a chunk.
     pub fn index_for(&self, points: &[&super::point::RestorePoint]) -> Result<Index> {
         let mut index = self.load_index()?;
-        let wanted = points
+        // Every link of every chain: a missing base is as bad as a missing chunk.
+        let wanted: Vec<ChunkId> = points
             .iter()
             .flat_map(|p| p.streams.iter())
-            .flat_map(|s| s.chunks.iter().map(|(c, _)| c));
-        self.complete_index(&mut index, wanted)?;
+            .flat_map(|s| s.chunks.iter().flat_map(|(c, _)| index.chain(c)))
+            .collect();
+        self.complete_index(&mut index, &wanted)?;
         Ok(index)
     }
 

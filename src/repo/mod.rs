@@ -4,6 +4,7 @@
 //! Layout (docs/FORMAT.md): `config`, `keys/<id>`, `packs/<xx>/<id>`,
 //! `index/<id>`, `points/<id>`, `sessions/<id>`.
 
+pub mod chain;
 pub mod chunker;
 pub mod config;
 pub mod crypto;
@@ -15,6 +16,7 @@ pub mod index;
 pub mod keys;
 mod needed;
 pub mod pack;
+pub mod patch;
 pub mod point;
 pub mod reader;
 pub mod session;
@@ -29,6 +31,7 @@ use format::{FLAG_ENCRYPTED, ObjectKind};
 pub use keys::Secret;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Options chosen once, at `init`.
 #[derive(Debug, Clone)]
@@ -51,6 +54,8 @@ pub struct Repository {
     config: RepoConfig,
     key: MasterKey,
     sealer: Sealer,
+    /// Pack bytes read, and the requests that read them (for reports).
+    fetched: (AtomicU64, AtomicU64),
 }
 
 impl std::fmt::Debug for Repository {
@@ -171,7 +176,23 @@ impl Repository {
             config,
             key,
             sealer,
+            fetched: Default::default(),
         }
+    }
+
+    /// Read `len` bytes of a pack from `offset`, counted in [`Self::fetched`].
+    pub fn read_pack_range(&self, pack: &ids::PackId, offset: u64, len: u64) -> Result<Vec<u8>> {
+        self.fetched.0.fetch_add(len, Relaxed);
+        self.fetched.1.fetch_add(1, Relaxed);
+        Ok(self
+            .storage
+            .get_range(&writer::pack_name(pack), offset, len)?)
+    }
+
+    /// Pack bytes read so far by restores through this handle, and in how
+    /// many requests.
+    pub fn fetched(&self) -> (u64, u64) {
+        (self.fetched.0.load(Relaxed), self.fetched.1.load(Relaxed))
     }
 
     pub fn config(&self) -> &RepoConfig {

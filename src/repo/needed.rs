@@ -1,5 +1,5 @@
 //! Which pack objects a restore point needs: the packs of its chunks, of
-//! the delta bases they refer to, and of the points it depends on. Used to
+//! every delta base below them, and of the points it depends on. Used to
 //! bring exactly those back from an archive tier.
 
 use super::Repository;
@@ -32,11 +32,14 @@ impl Repository {
             let p = self.read_point(&id)?;
             for s in &p.streams {
                 for (c, _) in &s.chunks {
-                    let (pack, base) = chunks.get(c).ok_or_else(|| unknown_chunk(c))?;
-                    packs.insert(*pack);
-                    if let Some(b) = base {
-                        let (bp, _) = chunks.get(b).ok_or_else(|| unknown_chunk(b))?;
-                        packs.insert(*bp);
+                    // The chunk and every link of its chain.
+                    let mut at = Some(*c);
+                    let mut links = 0;
+                    while let Some(id) = at.take() {
+                        let (pack, base) = chunks.get(&id).ok_or_else(|| unknown_chunk(&id))?;
+                        packs.insert(*pack);
+                        links += 1;
+                        at = base.filter(|_| links < 4096);
                     }
                 }
             }

@@ -9,72 +9,80 @@
 //! twice as many reads as threads are in flight, so memory stays bounded.
 
 use super::Repository;
-use super::delta::{self, corrupt};
+use super::chain::{Link, materialise, missing_link};
 use super::ids::{ChunkId, PackId};
 use super::index::{Index, unknown_chunk};
 use super::point::StreamEntry;
-use super::writer::{BLOB_DELTA, BLOB_RAW, BLOB_ZSTD, pack_name};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crossbeam_channel::{bounded, unbounded};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 
-/// One ranged read and the chunks in it.
-struct ReadGroup {
+/// One ranged read of a pack and the blobs in it.
+struct ReadRange {
     pack: PackId,
     offset: u64,
     length: u64,
-    /// Bytes of the range that the chunks use; the rest is read and skipped.
+    /// Bytes of the range that the blobs use; the rest is read and skipped.
     used: u64,
-    /// What the chunks decompress to.
-    raw: u64,
-    /// (chunk id, offset in the pack, stored length, raw length), in stream order.
+    /// (chunk id, offset in the pack, stored length, raw length).
     blobs: Vec<(ChunkId, u64, u32, u32)>,
 }
 
-impl ReadGroup {
+impl ReadRange {
     fn new(pack: PackId, blob: (ChunkId, u64, u32, u32)) -> Self {
-        ReadGroup {
+        ReadRange {
             pack,
             offset: blob.1,
             length: blob.2 as u64,
             used: blob.2 as u64,
-            raw: blob.3 as u64,
             blobs: vec![blob],
         }
     }
 
-    /// Take `blob` (id, offset in the pack, stored and raw length) into this
-    /// read when it is in the same pack, the chunks decompress to at most
-    /// `limit` bytes (the storage's read size), and the range skips no more
-    /// bytes than it uses (streams written side by side share packs), so it
-    /// spans at most about twice `limit`.
-    fn try_add(&mut self, pack: &PackId, blob: (ChunkId, u64, u32, u32), limit: u64) -> bool {
-        let (_, start, len, raw_len) = blob;
+    /// Take `blob` (id, offset in the pack, stored and raw length) into
+    /// this read when it is in the same pack and the range skips no more
+    /// bytes than it uses (streams written side by side share packs).
+    fn try_add(&mut self, pack: &PackId, blob: (ChunkId, u64, u32, u32)) -> bool {
+        let (_, start, len, _) = blob;
         if self.pack != *pack {
             return false;
         }
         let lo = self.offset.min(start);
         let hi = (self.offset + self.length).max(start + len as u64);
         let used = self.used + len as u64;
-        let raw = self.raw + raw_len as u64;
-        if raw > limit || (hi - lo).saturating_sub(used) > used {
+        if (hi - lo).saturating_sub(used) > used {
             return false;
         }
         self.offset = lo;
         self.length = hi - lo;
         self.used = used;
-        self.raw = raw;
         self.blobs.push(blob);
         true
     }
 }
 
-fn plan(index: &Index, stream: &StreamEntry, limit: u64) -> Result<Vec<ReadGroup>> {
-    let mut groups: Vec<ReadGroup> = Vec::new();
+/// Consecutive chunks of a stream that are read and written out together,
+/// with the reads that fetch every blob their chains need: the chunks of
+/// one backup lie side by side in its packs, so each pack a chain passes
+/// through costs one read per unit, not one per chunk.
+#[derive(Default)]
+struct Unit {
+    chunks: Vec<ChunkId>,
+    /// What the chunks add up to.
+    raw: u64,
+    reads: Vec<ReadRange>,
+}
+
+/// Cut `stream` into units of about `limit` bytes (the storage's read size).
+fn plan(index: &Index, stream: &StreamEntry, limit: u64) -> Result<Vec<Unit>> {
+    let mut units = Vec::new();
+    let mut unit = Unit::default();
+    let mut blobs: BTreeMap<PackId, Vec<(ChunkId, u64, u32, u32)>> = BTreeMap::new();
+    let mut seen: HashSet<ChunkId> = HashSet::new();
     for (id, len) in &stream.chunks {
-        let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
+        let (_, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
         if loc.raw_length != *len {
             return Err(Error::repository(format!(
                 "chunk {} has length {} in the index but {} in the restore point",
@@ -83,78 +91,71 @@ fn plan(index: &Index, stream: &StreamEntry, limit: u64) -> Result<Vec<ReadGroup
                 len
             )));
         }
-        let blob = (*id, loc.offset as u64, loc.length, loc.raw_length);
-        if !groups
-            .last_mut()
-            .is_some_and(|g| g.try_add(&pack, blob, limit))
-        {
-            groups.push(ReadGroup::new(pack, blob));
+        if unit.raw + *len as u64 > limit && !unit.chunks.is_empty() {
+            units.push(finish_unit(std::mem::take(&mut unit), &mut blobs));
+            seen.clear();
+        }
+        unit.chunks.push(*id);
+        unit.raw += *len as u64;
+        // The chain as far as the index knows it; links it does not know
+        // (a pack found by its footer) are fetched when they turn up.
+        let mut at = Some(*id);
+        while let Some(c) = at.filter(|c| seen.insert(*c)) {
+            let Some((pack, loc)) = index.get(&c) else {
+                break;
+            };
+            blobs
+                .entry(pack)
+                .or_default()
+                .push((c, loc.offset as u64, loc.length, loc.raw_length));
+            at = index.base(&c);
         }
     }
-    Ok(groups)
+    if !unit.chunks.is_empty() {
+        units.push(finish_unit(unit, &mut blobs));
+    }
+    Ok(units)
+}
+
+fn finish_unit(
+    mut unit: Unit,
+    blobs: &mut BTreeMap<PackId, Vec<(ChunkId, u64, u32, u32)>>,
+) -> Unit {
+    for (pack, mut list) in std::mem::take(blobs) {
+        list.sort_by_key(|b| b.1);
+        for b in list {
+            if !unit.reads.last_mut().is_some_and(|r| r.try_add(&pack, b)) {
+                unit.reads.push(ReadRange::new(pack, b));
+            }
+        }
+    }
+    unit
 }
 
 impl Repository {
-    /// Open, decompress and check one blob read from storage. A delta blob
-    /// needs `index` to find its base (a base is never a delta).
-    pub fn open_blob(
+    /// Read one unit: its ranges, then each chunk composed from its chain.
+    fn read_unit(
         &self,
-        id: &ChunkId,
-        sealed: &[u8],
-        raw_len: u32,
+        index: &Index,
+        unit: &Unit,
         dz: &mut zstd::bulk::Decompressor,
-        index: Option<&Index>,
     ) -> Result<Vec<u8>> {
-        let what = format!("chunk {}", id.short());
-        let plain = self.sealer().open(sealed, &what)?;
-        let data = match plain.split_first() {
-            Some((&BLOB_RAW, rest)) => rest.to_vec(),
-            Some((&BLOB_ZSTD, rest)) => dz
-                .decompress(rest, raw_len as usize)
-                .map_err(|e| corrupt(&what, e))?,
-            Some((&BLOB_DELTA, rest)) if rest.len() >= 32 => {
-                let base = ChunkId(rest[..32].try_into().unwrap());
-                let index =
-                    index.ok_or_else(|| corrupt(&what, "a delta where a base was expected"))?;
-                let base_data = self.read_chunk_nondelta(index, &base, dz)?;
-                delta::decode(&base_data, &rest[32..], raw_len as usize)
-                    .map_err(|e| corrupt(&what, e))?
+        let mut links: HashMap<ChunkId, Link> = HashMap::new();
+        for r in &unit.reads {
+            let bytes = self.read_pack_range(&r.pack, r.offset, r.length)?;
+            for (id, at, len, raw) in &r.blobs {
+                let off = (at - r.offset) as usize;
+                let sealed = &bytes[off..off + *len as usize];
+                links.insert(*id, self.open_link(id, sealed, *raw, dz)?);
             }
-            _ => return Err(corrupt(&what, "unknown blob type")),
-        };
-        if data.len() != raw_len as usize || self.chunk_id(&data) != *id {
-            return Err(corrupt(&what, "content does not match its id"));
         }
-        Ok(data)
-    }
-
-    /// A delta's base, which must not be a delta itself.
-    pub(crate) fn read_chunk_nondelta(
-        &self,
-        index: &Index,
-        id: &ChunkId,
-        dz: &mut zstd::bulk::Decompressor,
-    ) -> Result<Vec<u8>> {
-        let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
-        let sealed =
-            self.storage()
-                .get_range(&pack_name(&pack), loc.offset as u64, loc.length as u64)?;
-        self.open_blob(id, &sealed, loc.raw_length, dz, None)
-    }
-
-    fn read_group(
-        &self,
-        index: &Index,
-        g: &ReadGroup,
-        dz: &mut zstd::bulk::Decompressor,
-    ) -> Result<Vec<u8>> {
-        let name = pack_name(&g.pack);
-        let bytes = self.storage().get_range(&name, g.offset, g.length)?;
-        let mut out = Vec::with_capacity(g.raw as usize);
-        for (id, at, len, raw) in &g.blobs {
-            let off = (at - g.offset) as usize;
-            let sealed = &bytes[off..off + *len as usize];
-            out.extend_from_slice(&self.open_blob(id, sealed, *raw, dz, Some(index))?);
+        let mut out = Vec::with_capacity(unit.raw as usize);
+        for c in &unit.chunks {
+            while let Some(m) = missing_link(c, &links)? {
+                let link = self.fetch_link(index, &m, dz)?;
+                links.insert(m, link);
+            }
+            materialise(self, index, c, &links, &mut out)?;
         }
         Ok(out)
     }
@@ -194,7 +195,7 @@ impl Repository {
                             return;
                         }
                         let r = crate::interrupt::check()
-                            .and_then(|_| self.read_group(index, &groups[i], &mut dz))
+                            .and_then(|_| self.read_unit(index, &groups[i], &mut dz))
                             .and_then(|data| {
                                 file.write_all_at(&data, offsets[i])
                                     .map(|_| data.len())
@@ -228,7 +229,7 @@ impl Repository {
         let groups = plan(index, stream, self.storage().read_size())?;
         let workers = self.storage().read_concurrency();
         let window = workers * 2;
-        let (job_tx, job_rx) = unbounded::<(usize, &ReadGroup)>();
+        let (job_tx, job_rx) = unbounded::<(usize, &Unit)>();
         let (res_tx, res_rx) = bounded::<(usize, Result<Vec<u8>>)>(window);
         let mut written = 0u64;
         std::thread::scope(|s| -> Result<()> {
@@ -237,7 +238,7 @@ impl Repository {
                 s.spawn(move || {
                     let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
                     for (seq, g) in rx {
-                        if tx.send((seq, self.read_group(index, g, &mut dz))).is_err() {
+                        if tx.send((seq, self.read_unit(index, g, &mut dz))).is_err() {
                             return;
                         }
                     }
@@ -282,55 +283,40 @@ mod tests {
     use super::*;
 
     const P: PackId = PackId([1; 32]);
-    const LIMIT: u64 = 4 << 20;
 
-    /// A blob of `len` stored bytes at `start`, decompressing to twice that.
     fn blob(start: u64, len: u32) -> (ChunkId, u64, u32, u32) {
         (ChunkId([0; 32]), start, len, len * 2)
     }
 
-    fn span(g: &ReadGroup) -> (u64, u64, u64) {
+    fn span(g: &ReadRange) -> (u64, u64, u64) {
         (g.offset, g.length, g.used)
     }
 
     #[test]
-    fn neighbours_in_any_order_share_one_read() {
-        // Stored as c2 c1 c4 c3 (seal workers finished them out of order).
-        let mut g = ReadGroup::new(P, blob(100, 100));
-        assert!(g.try_add(&P, blob(0, 100), LIMIT));
-        assert!(g.try_add(&P, blob(300, 100), LIMIT));
-        assert!(g.try_add(&P, blob(200, 100), LIMIT));
-        assert_eq!(span(&g), (0, 400, 400));
-        let starts: Vec<u64> = g.blobs.iter().map(|b| b.1).collect();
-        assert_eq!(starts, [100, 0, 300, 200], "kept in stream order");
+    fn neighbours_share_one_read() {
+        let mut g = ReadRange::new(P, blob(0, 100));
+        assert!(g.try_add(&P, blob(100, 100)));
+        assert!(g.try_add(&P, blob(200, 100)));
+        assert_eq!(span(&g), (0, 300, 300));
     }
 
     #[test]
     fn a_read_skips_at_most_as_much_as_it_uses() {
         // Two streams interleaved in one pack: every other blob is skipped.
-        let mut g = ReadGroup::new(P, blob(0, 100));
-        assert!(g.try_add(&P, blob(200, 100), LIMIT));
-        assert!(g.try_add(&P, blob(400, 100), LIMIT));
+        let mut g = ReadRange::new(P, blob(0, 100));
+        assert!(g.try_add(&P, blob(200, 100)));
+        assert!(g.try_add(&P, blob(400, 100)));
         assert_eq!(span(&g), (0, 500, 300));
         // Three streams: two of every three blobs would be skipped.
-        let mut g = ReadGroup::new(P, blob(0, 100));
-        assert!(g.try_add(&P, blob(300, 100), LIMIT));
-        assert!(!g.try_add(&P, blob(600, 100), LIMIT));
+        let mut g = ReadRange::new(P, blob(0, 100));
+        assert!(g.try_add(&P, blob(300, 100)));
+        assert!(!g.try_add(&P, blob(600, 100)));
         assert_eq!(span(&g), (0, 400, 200));
     }
 
     #[test]
-    fn reads_stay_within_one_pack_and_the_size_limit() {
-        let mut g = ReadGroup::new(P, blob(0, 100));
-        assert!(!g.try_add(&PackId([2; 32]), blob(100, 100), LIMIT));
-        // Well-compressed chunks: what they decompress to bounds the read.
-        let mib = 1 << 20;
-        let mut g = ReadGroup::new(P, (ChunkId([0; 32]), 0, 1000, mib));
-        let n = LIMIT / mib as u64;
-        for i in 1..n {
-            assert!(g.try_add(&P, (ChunkId([0; 32]), i * 1000, 1000, mib), LIMIT));
-        }
-        assert!(!g.try_add(&P, (ChunkId([0; 32]), n * 1000, 1000, 1), LIMIT));
-        assert_eq!((g.raw, g.length), (LIMIT, n * 1000));
+    fn reads_stay_within_one_pack() {
+        let mut g = ReadRange::new(P, blob(0, 100));
+        assert!(!g.try_add(&PackId([2; 32]), blob(100, 100)));
     }
 }

@@ -9,7 +9,7 @@
 //! whose base is damaged is reported against the base's pack.
 
 use super::Repository;
-use super::delta::base_of;
+use super::chain::Link;
 use super::ids::{ChunkId, PackId, PointId};
 use super::index::{INDEX_DIR, Index};
 use super::pack::{BlobEntry, locate_blobs};
@@ -41,6 +41,16 @@ pub struct RepoCheck {
     /// Every chunk that can be read back from some pack.
     #[serde(skip)]
     pub sound_chunks: HashSet<ChunkId>,
+}
+
+/// A delta blob: its chunk, its base, and where it is.
+type Delta = (ChunkId, ChunkId, PackId, BlobEntry);
+
+/// Deltas found sound, and those found damaged with why.
+#[derive(Default)]
+struct Judged {
+    ok: Vec<ChunkId>,
+    failed: Vec<(ChunkId, String)>,
 }
 
 /// What reading one pack found.
@@ -156,41 +166,10 @@ impl Repository {
             }
             deltas.extend(f.deltas.drain(..).map(|(c, base, e)| (c, base, *id, e)));
         }
-        // Deltas can be judged once every base is: a delta whose base is
-        // damaged is charged to the base, not to the delta's intact pack.
-        let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
-        for (c, base, pack, e) in deltas {
-            if sound.contains(&c) {
-                continue;
-            }
-            if !sound.contains(&base) {
-                let why = bad
-                    .get(&base)
-                    .cloned()
-                    .unwrap_or_else(|| format!("its base chunk {} is in no pack", base.short()));
-                bad.entry(c).or_insert(format!(
-                    "chunk {} is a delta of chunk {}, which cannot be read ({why})",
-                    c.short(),
-                    base.short()
-                ));
-                continue;
-            }
-            let r = self
-                .storage()
-                .get_range(&pack_name(&pack), e.offset as u64, e.length as u64)
-                .map_err(crate::Error::from)
-                .and_then(|sealed| {
-                    self.open_blob(&c, &sealed, e.raw_length, &mut dz, Some(&index))
-                });
-            match r {
-                Ok(_) => {
-                    sound.insert(c);
-                }
-                Err(err) => {
-                    bad.entry(c).or_insert(err.message);
-                }
-            }
-        }
+        // Deltas can be judged once their bases are: each chain is walked
+        // up from its root, every link applied once to the bytes below it,
+        // and a delta whose base is damaged is charged to the base.
+        self.check_deltas(&index, &deltas, &mut sound, &mut bad);
 
         for id in present.keys() {
             if !indexed.contains(id) {
@@ -301,21 +280,130 @@ impl Repository {
                 f.bad.push((b.id, "the pack ends before it".into()));
                 continue;
             };
-            match self
-                .sealer()
-                .open(sealed, &format!("chunk {}", b.id.short()))
-            {
-                Ok(plain) => match base_of(&plain) {
-                    // Judged once every base is known (see `check`).
+            match self.open_link(&b.id, sealed, b.raw_length, dz) {
+                Ok(link) => match link.base() {
+                    // Judged once its base is (see `check_deltas`).
                     Some(base) => f.deltas.push((b.id, base, b)),
-                    None => match self.open_blob(&b.id, sealed, b.raw_length, dz, None) {
-                        Ok(_) => f.sound.push(b.id),
-                        Err(e) => f.bad.push((b.id, e.message)),
-                    },
+                    None => f.sound.push(b.id),
                 },
                 Err(e) => f.bad.push((b.id, e.message)),
             }
         }
         f
+    }
+
+    /// Judge every delta (chunk, base, pack, entry): walk each chain up
+    /// from a sound root, on several threads, applying each link once.
+    fn check_deltas(
+        &self,
+        index: &Index,
+        deltas: &[Delta],
+        sound: &mut HashSet<ChunkId>,
+        bad: &mut HashMap<ChunkId, String>,
+    ) {
+        let mut children: HashMap<ChunkId, Vec<usize>> = HashMap::new();
+        for (i, (c, base, _, _)) in deltas.iter().enumerate() {
+            if !sound.contains(c) {
+                children.entry(*base).or_default().push(i);
+            }
+        }
+        let roots: Vec<ChunkId> = children
+            .keys()
+            .filter(|b| sound.contains(b))
+            .copied()
+            .collect();
+        let found: Mutex<Judged> = Mutex::default();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.storage().read_concurrency() {
+                s.spawn(|| {
+                    let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
+                    let mut judged = Judged::default();
+                    while let Some(root) = roots.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if let Ok(Link::Whole(data)) = self.fetch_link(index, root, &mut dz) {
+                            let chains = (deltas, &children);
+                            self.walk_chain(root, data, chains, &mut dz, &mut judged);
+                        }
+                    }
+                    let mut f = found.lock().unwrap();
+                    f.ok.extend(judged.ok);
+                    f.failed.extend(judged.failed);
+                });
+            }
+        });
+        let Judged { ok, failed } = found.into_inner().unwrap();
+        sound.extend(ok);
+        for (c, why) in failed {
+            bad.entry(c).or_insert(why);
+        }
+        // What is left hangs below a damaged or missing link.
+        let base_of: HashMap<ChunkId, ChunkId> = deltas.iter().map(|d| (d.0, d.1)).collect();
+        for (c, base, _, _) in deltas {
+            if sound.contains(c) || bad.contains_key(c) {
+                continue;
+            }
+            let mut at = *base;
+            let mut steps = 0;
+            let why = loop {
+                if let Some(why) = bad.get(&at) {
+                    break why.clone();
+                }
+                match base_of.get(&at) {
+                    Some(b) if steps < 4096 => at = *b,
+                    _ => break format!("chunk {} is in no pack", at.short()),
+                }
+                steps += 1;
+            };
+            let why = format!(
+                "chunk {} is a delta of chunk {}, which cannot be read ({why})",
+                c.short(),
+                base.short()
+            );
+            bad.insert(*c, why);
+        }
+    }
+
+    /// Apply every delta above `root`, depth first.
+    fn walk_chain(
+        &self,
+        root: &ChunkId,
+        root_data: Vec<u8>,
+        (deltas, children): (&[Delta], &HashMap<ChunkId, Vec<usize>>),
+        dz: &mut zstd::bulk::Decompressor,
+        judged: &mut Judged,
+    ) {
+        let mut stack = vec![(*root, root_data)];
+        while let Some((id, data)) = stack.pop() {
+            for &i in children.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+                let (c, _, pack, e) = &deltas[i];
+                let r = self
+                    .storage()
+                    .get_range(&pack_name(pack), e.offset as u64, e.length as u64)
+                    .map_err(crate::Error::from)
+                    .and_then(|sealed| self.open_link(c, &sealed, e.raw_length, dz))
+                    .and_then(|link| {
+                        link.apply(&data, e.raw_length as usize).map_err(|why| {
+                            super::delta::corrupt(&format!("chunk {}", c.short()), why)
+                        })
+                    })
+                    .and_then(|bytes| {
+                        if bytes.len() == e.raw_length as usize && self.chunk_id(&bytes) == *c {
+                            Ok(bytes)
+                        } else {
+                            Err(super::delta::corrupt(
+                                &format!("chunk {}", c.short()),
+                                "content does not match its id",
+                            ))
+                        }
+                    });
+                match r {
+                    Ok(bytes) => {
+                        judged.ok.push(*c);
+                        stack.push((*c, bytes));
+                    }
+                    Err(err) => judged.failed.push((*c, err.message)),
+                }
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ use super::ids::{ChunkId, PackId, PointId};
 use super::index::{Index, IndexFile, IndexedPack};
 use super::pack::BlobEntry;
 use super::pack::PackBuilder;
+use super::patch::Script;
 use super::point::{PointStats, RestorePoint, StreamEntry};
 use crate::error::{Error, Kind, Result};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -28,9 +29,12 @@ use std::time::Instant;
 /// Blob type byte, first byte of every blob's plaintext.
 pub const BLOB_RAW: u8 = 0;
 pub const BLOB_ZSTD: u8 = 1;
-/// Followed by the base chunk id (32 bytes) and a zstd frame using the
-/// base's plaintext as prefix (see `delta.rs`).
+/// Formats 1-2: followed by the base chunk id (32 bytes) and a zstd frame
+/// using the base's plaintext as prefix (see `delta.rs`); no longer written.
 pub const BLOB_DELTA: u8 = 2;
+/// Format 3: followed by the base chunk id, the edit script's length (u32
+/// LE) and a zstd frame of the script (see `delta.rs`, `patch.rs`).
+pub const BLOB_PATCH: u8 = 3;
 
 /// Where each chunk of the previous restore point's streams starts: new
 /// chunks are delta-encoded against the old chunk at the same offset.
@@ -168,6 +172,21 @@ impl BackupWriter {
 
     /// Start a named stream; it may be written from any thread.
     pub fn stream(&self, name: &str) -> Result<StreamWriter> {
+        self.stream_cut(name, None)
+    }
+
+    /// Start a stream of fixed-position pages (a database file image), cut
+    /// into chunks of whole pages, about the chunker's average size. Content-defined cuts move when an edit
+    /// touches the bytes that decide them, and a chunk that then spans two
+    /// old ones patches only one of them; pages never move, so fixed cuts
+    /// keep every chunk over exactly its previous version.
+    pub fn stream_of_pages(&self, name: &str, page_size: usize) -> Result<StreamWriter> {
+        let avg = self.shared.repo.config().chunker.avg_size;
+        let page_size = page_size.max(1);
+        self.stream_cut(name, Some((avg / page_size).max(1) * page_size))
+    }
+
+    fn stream_cut(&self, name: &str, fixed: Option<usize>) -> Result<StreamWriter> {
         let jobs = self
             .shared
             .jobs
@@ -178,6 +197,7 @@ impl BackupWriter {
         let chunker = self.shared.repo.chunker();
         let cap = chunker.max_size() * 4;
         Ok(StreamWriter {
+            fixed,
             parent: self.shared.parent.get(name).cloned(),
             shared: self.shared.clone(),
             jobs,
@@ -284,6 +304,8 @@ impl Drop for BackupWriter {
 
 /// Writes one stream; call [`StreamWriter::finish`] at the end.
 pub struct StreamWriter {
+    /// Fixed chunk size (page images), else content-defined cuts.
+    fixed: Option<usize>,
     parent: Option<Arc<Vec<(u64, ChunkId)>>>,
     shared: Arc<Shared>,
     jobs: Sender<Job>,
@@ -299,7 +321,10 @@ impl StreamWriter {
         crate::interrupt::check()?;
         while self.buf.len() - self.start > keep {
             let data = &self.buf[self.start..];
-            let n = self.chunker.next_cut(data);
+            let n = match self.fixed {
+                Some(size) => data.len().min(size),
+                None => self.chunker.next_cut(data),
+            };
             let chunk = &data[..n];
             let id = self.shared.repo.chunk_id(chunk);
             let c = &self.shared.counters;
@@ -394,18 +419,24 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
         if plain.len() < need {
             plain.resize(need, 0);
         }
-        // A changed chunk is first tried as a delta against the previous
-        // point's chunk at the same place; when that is small (the usual case
-        // for pages changed in a few rows) plain compression is skipped.
-        let delta = job
+        // A changed chunk is first tried as a patch of the previous point's
+        // chunk at the same place; when that is small (the usual case for
+        // pages changed in a few rows) plain compression is skipped.
+        let patch = job
             .near
-            .and_then(|near| sh.repo.read_delta_base(&sh.known, &near, &mut dz).ok())
-            .and_then(|(base_id, base_data)| {
-                delta::encode(&base_data, &job.data, level).map(|frame| (base_id, frame))
+            .and_then(|near| sh.repo.read_version(&sh.known, &near, &mut dz).ok())
+            .and_then(|v| {
+                let (base_id, base) = match cut(&job.id, &v) {
+                    Cut::Extend => (job.near.expect("near"), &v.data),
+                    Cut::ToRoot => (v.root, &v.root_data),
+                    Cut::Whole => return None,
+                };
+                let script = Script::diff(base, &job.data);
+                delta::encode_patch(&base_id, &script, &mut zc).map(|p| (base_id, p))
             });
-        let small = delta
+        let small = patch
             .as_ref()
-            .is_some_and(|(_, frame)| frame.len() * 8 < job.data.len());
+            .is_some_and(|(_, p)| p.len() * 8 < job.data.len());
         let mut blob_plain: &[u8] = &[];
         if !small {
             let compressed = zc.compress_to_buffer(&job.data, &mut plain[1..]);
@@ -424,17 +455,11 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
             };
         }
         let mut base = None;
-        let delta_blob;
-        if let Some((base_id, frame)) = delta
-            && (small || frame.len() + 33 < blob_plain.len())
+        if let Some((base_id, p)) = &patch
+            && (small || p.len() < blob_plain.len())
         {
-            let mut d = Vec::with_capacity(33 + frame.len());
-            d.push(BLOB_DELTA);
-            d.extend_from_slice(&base_id.0);
-            d.extend_from_slice(&frame);
-            delta_blob = d;
-            blob_plain = &delta_blob;
-            base = Some(base_id);
+            blob_plain = p;
+            base = Some(*base_id);
         }
         let blob = sealer.seal(blob_plain);
         let sealed = Sealed {
@@ -446,6 +471,36 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
         if tx.send(sealed).is_err() {
             return;
         }
+    }
+}
+
+/// Chains are cut past this many links, staggered by chunk over the next
+/// `DEPTH_SPREAD` so that the chunks of one database are not all cut by the
+/// same backup: the new version then patches the chain's root (all changes
+/// since, usually still far smaller than the chunk), or is stored whole
+/// when that is smaller.
+const MAX_DEPTH: usize = 48;
+const DEPTH_SPREAD: usize = 16;
+
+/// What the next version of a chunk is stored against.
+enum Cut {
+    /// The previous version: the chain grows by one link.
+    Extend,
+    /// The chain's root, or whole if that is smaller.
+    ToRoot,
+    /// Whole: the chain's patches outweigh its root (or an eighth of the
+    /// chunk, for a root that compresses very well), so reading a chunk
+    /// never costs much more than reading it whole.
+    Whole,
+}
+
+fn cut(id: &ChunkId, v: &super::chain::Version) -> Cut {
+    if v.chain_bytes > v.root_bytes.max(v.data.len() as u64 / 8) {
+        Cut::Whole
+    } else if v.depth + 1 >= MAX_DEPTH + id.0[0] as usize % DEPTH_SPREAD {
+        Cut::ToRoot
+    } else {
+        Cut::Extend
     }
 }
 

@@ -220,7 +220,7 @@ fn export_pages(
         crate::util::cores(),
         err_owned(path, cfg),
     );
-    let mut stream = writer.stream(DATABASE_STREAM)?;
+    let mut stream = writer.stream_of_pages(DATABASE_STREAM, page_size as usize)?;
     let write_err = |e: std::io::Error| match e.into_inner() {
         Some(inner) => match inner.downcast::<Error>() {
             Ok(e) => *e,
