@@ -52,6 +52,36 @@ impl Link {
     }
 }
 
+/// How far past a wanted blob a backup reads, and how many such windows it
+/// keeps: a backup reads the previous version of chunk after chunk, and
+/// their links lie side by side in each earlier backup's packs, so one read
+/// per pack serves many chunks (one request per link would cost a round
+/// trip each on object storage).
+const AHEAD_WINDOW: u64 = 128 << 10;
+const AHEAD_WINDOWS: usize = 64;
+
+/// Recently read pack ranges (see [`AHEAD_WINDOW`]).
+#[derive(Default)]
+pub struct ReadAhead {
+    windows: std::collections::VecDeque<(super::ids::PackId, u64, Vec<u8>)>,
+}
+
+impl ReadAhead {
+    fn get(&self, pack: &super::ids::PackId, offset: u64, len: u64) -> Option<&[u8]> {
+        self.windows
+            .iter()
+            .find(|(p, start, b)| {
+                p == pack && offset >= *start && offset + len <= start + b.len() as u64
+            })
+            .map(|(_, start, b)| &b[(offset - start) as usize..(offset - start + len) as usize])
+    }
+
+    fn keep(&mut self, pack: super::ids::PackId, offset: u64, bytes: Vec<u8>) {
+        self.windows.push_front((pack, offset, bytes));
+        self.windows.truncate(AHEAD_WINDOWS);
+    }
+}
+
 /// What a chain is made of, for choosing the next version's base.
 pub struct Version {
     /// The chunk's bytes.
@@ -118,6 +148,27 @@ impl Repository {
         self.open_link(id, &sealed, loc.raw_length, dz)
     }
 
+    /// Like [`Self::fetch_link`], through `ahead`.
+    fn fetch_link_ahead(
+        &self,
+        index: &Index,
+        id: &ChunkId,
+        dz: &mut zstd::bulk::Decompressor,
+        ahead: &mut ReadAhead,
+    ) -> Result<Link> {
+        let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
+        let (offset, len) = (loc.offset as u64, loc.length as u64);
+        if let Some(sealed) = ahead.get(&pack, offset, len) {
+            return self.open_link(id, sealed, loc.raw_length, dz);
+        }
+        let end = index.data_end(&pack).unwrap_or(0).max(offset + len);
+        let n = (offset + len.max(AHEAD_WINDOW)).min(end) - offset;
+        let bytes = self.read_pack_range(&pack, offset, n)?;
+        let link = self.open_link(id, &bytes[..len as usize], loc.raw_length, dz);
+        ahead.keep(pack, offset, bytes);
+        link
+    }
+
     /// Read chunk `id` and what its chain is made of, fetching each link
     /// on its own (a backup reads the previous version this way).
     pub fn read_version(
@@ -125,10 +176,11 @@ impl Repository {
         index: &Index,
         id: &ChunkId,
         dz: &mut zstd::bulk::Decompressor,
+        ahead: &mut ReadAhead,
     ) -> Result<Version> {
         let mut links = HashMap::new();
         while let Some(m) = missing_link(id, &links)? {
-            links.insert(m, self.fetch_link(index, &m, dz)?);
+            links.insert(m, self.fetch_link_ahead(index, &m, dz, ahead)?);
         }
         let ids = chain_ids(id, &links)?;
         let stored = |c: &ChunkId| index.get(c).map_or(0, |(_, l)| l.length as u64);

@@ -40,6 +40,8 @@ pub struct IndexedPack {
 #[derive(Debug, Default)]
 pub struct Index {
     packs: Vec<PackId>,
+    /// Where the last blob the index knows of ends, per pack.
+    pack_ends: Vec<u64>,
     pack_numbers: HashMap<PackId, u32>,
     chunks: HashMap<ChunkId, Location>,
     /// The base of each delta the index lists (from the index objects;
@@ -90,6 +92,12 @@ impl Index {
         self.chunks.is_empty()
     }
 
+    /// Where the last blob of `pack` that the index knows of ends.
+    pub fn data_end(&self, pack: &PackId) -> Option<u64> {
+        let n = *self.pack_numbers.get(pack)?;
+        Some(self.pack_ends[n as usize])
+    }
+
     pub fn packs(&self) -> &[PackId] {
         &self.packs
     }
@@ -119,9 +127,12 @@ impl Index {
         let next = self.packs.len() as u32;
         let n = *self.pack_numbers.entry(pack).or_insert_with(|| {
             self.packs.push(pack);
+            self.pack_ends.push(0);
             next
         });
         for b in blobs {
+            let end = &mut self.pack_ends[n as usize];
+            *end = (*end).max(b.offset as u64 + b.length as u64);
             // The first location seen wins; duplicates from concurrent backups are equally valid.
             if let std::collections::hash_map::Entry::Vacant(e) = self.chunks.entry(b.id) {
                 e.insert(Location {

@@ -408,6 +408,7 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
     };
     let sealer = sh.repo.sealer().clone();
     let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
+    let mut ahead = super::chain::ReadAhead::default();
     // One buffer for the life of the worker: type byte, then the zstd frame.
     let mut plain =
         vec![0u8; 1 + zstd::zstd_safe::compress_bound(sh.repo.config().chunker.max_size)];
@@ -424,7 +425,11 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
         // pages changed in a few rows) plain compression is skipped.
         let patch = job
             .near
-            .and_then(|near| sh.repo.read_version(&sh.known, &near, &mut dz).ok())
+            .and_then(|near| {
+                sh.repo
+                    .read_version(&sh.known, &near, &mut dz, &mut ahead)
+                    .ok()
+            })
             .and_then(|v| {
                 let (base_id, base) = match cut(&job.id, &v) {
                     Cut::Extend => (job.near.expect("near"), &v.data),
