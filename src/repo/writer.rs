@@ -45,6 +45,8 @@ struct Job {
     data: Vec<u8>,
     /// The previous point's chunk at this place, a candidate delta base.
     near: Option<ChunkId>,
+    /// Where in its chains' period of cuts this place of the stream is.
+    phase: usize,
 }
 
 struct Sealed {
@@ -341,6 +343,7 @@ impl StreamWriter {
                     id,
                     data: chunk.to_vec(),
                     near: self.near(self.entry.size - n as u64 + n as u64 / 2),
+                    phase: self.phase(self.entry.size - n as u64),
                 };
                 if self.jobs.send(job).is_err() {
                     self.shared.check()?;
@@ -354,6 +357,14 @@ impl StreamWriter {
             self.start = 0;
         }
         Ok(())
+    }
+
+    /// The phase of the chunk starting at `at` (see [`cut`]): neighbours get
+    /// successive phases, and each stream starts at its own.
+    fn phase(&self, at: u64) -> usize {
+        let avg = self.shared.repo.config().chunker.avg_size.max(1) as u64;
+        let name = blake3::hash(self.entry.name.as_bytes()).as_bytes()[0] as u64;
+        ((name + at / avg) % CUT_SPREAD as u64) as usize
     }
 
     /// The previous point's chunk covering stream offset `at`.
@@ -431,7 +442,7 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
                     .ok()
             })
             .and_then(|v| {
-                let (base_id, base) = match cut(&job.id, &v) {
+                let (base_id, base) = match cut(job.phase, &v) {
                     Cut::Extend => (job.near.expect("near"), &v.data),
                     Cut::ToRoot => (v.root, &v.root_data),
                     Cut::Whole => return None,
@@ -479,13 +490,16 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
     }
 }
 
-/// Chains are cut past this many links, staggered by chunk over the next
-/// `DEPTH_SPREAD` so that the chunks of one database are not all cut by the
-/// same backup: the new version then patches the chain's root (all changes
-/// since, usually still far smaller than the chunk), or is stored whole
-/// when that is smaller.
-const MAX_DEPTH: usize = 48;
-const DEPTH_SPREAD: usize = 16;
+/// Chains are cut once between `CUT_AFTER` and `CUT_AFTER + CUT_SPREAD`
+/// links, at a depth set by the chunk's place in the stream (its phase), so
+/// that each backup cuts about one chain in `CUT_SPREAD`, evenly, even when
+/// every chain of a database started with the same backup: the new version
+/// then patches the chain's root (all changes since), or is stored whole
+/// when that is smaller. Reading a chunk so takes at most
+/// `CUT_AFTER + CUT_SPREAD` links, and a cut costs its chain's changes once
+/// more, spread over the backups.
+const CUT_AFTER: usize = 32;
+const CUT_SPREAD: usize = 32;
 
 /// What the next version of a chunk is stored against.
 enum Cut {
@@ -499,10 +513,13 @@ enum Cut {
     Whole,
 }
 
-fn cut(id: &ChunkId, v: &super::chain::Version) -> Cut {
+fn cut(phase: usize, v: &super::chain::Version) -> Cut {
+    let depth = v.depth + 1;
     if v.chain_bytes > v.root_bytes.max(v.data.len() as u64 / 8) {
         Cut::Whole
-    } else if v.depth + 1 >= MAX_DEPTH + id.0[0] as usize % DEPTH_SPREAD {
+    } else if depth >= CUT_AFTER + CUT_SPREAD
+        || depth >= CUT_AFTER && (depth + phase).is_multiple_of(CUT_SPREAD)
+    {
         Cut::ToRoot
     } else {
         Cut::Extend
