@@ -99,7 +99,9 @@ pub fn repair(
                             return true;
                         }
                         links += 1;
-                        at = bases.get(b).filter(|_| links < 4096);
+                        at = bases
+                            .get(b)
+                            .filter(|_| links < crate::repo::chain::MAX_CHAIN);
                     }
                     false
                 });

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 /// Longer chains than this can only come from damage (a loop of bases);
 /// backups cut chains far sooner (see `writer.rs`).
-const MAX_CHAIN: usize = 4096;
+pub(crate) const MAX_CHAIN: usize = 4096;
 
 /// One opened blob, before its base is applied.
 pub enum Link {

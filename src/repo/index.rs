@@ -76,7 +76,7 @@ impl Index {
     pub fn chain(&self, id: &ChunkId) -> Vec<ChunkId> {
         let mut out = vec![*id];
         while let Some(b) = self.base(out.last().unwrap()) {
-            if out.len() > 4096 || out.contains(&b) {
+            if out.len() > super::chain::MAX_CHAIN || out.contains(&b) {
                 break;
             }
             out.push(b);

@@ -39,7 +39,7 @@ impl Repository {
                         let (pack, base) = chunks.get(&id).ok_or_else(|| unknown_chunk(&id))?;
                         packs.insert(*pack);
                         links += 1;
-                        at = base.filter(|_| links < 4096);
+                        at = base.filter(|_| links < super::chain::MAX_CHAIN);
                     }
                 }
             }

@@ -349,7 +349,7 @@ impl Repository {
                     break why.clone();
                 }
                 match base_of.get(&at) {
-                    Some(b) if steps < 4096 => at = *b,
+                    Some(b) if steps < super::chain::MAX_CHAIN => at = *b,
                     _ => break format!("chunk {} is in no pack", at.short()),
                 }
                 steps += 1;
