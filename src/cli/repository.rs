@@ -90,7 +90,7 @@ fn read_default_key(path: &Path) -> Result<Secret> {
         )
         .with_hint("restore the key file from your copy, or give --key-file")
     })?;
-    Ok(Secret::new(text.trim().as_bytes().to_vec()))
+    Ok(Secret::from_key_file(text.trim().as_bytes().to_vec()))
 }
 
 /// Generate a random key and store it with mode 0600, unless one exists.
@@ -124,5 +124,5 @@ fn create_default_key(path: &Path) -> Result<Secret> {
                 e.kind()
             ))
         })?;
-    Ok(Secret::new(text.into_bytes()))
+    Ok(Secret::from_key_file(text.into_bytes()))
 }

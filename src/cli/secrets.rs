@@ -28,12 +28,12 @@ pub fn new_password(g: &Global) -> Result<Secret> {
     obtain(g, true)
 }
 
-/// The fewest bytes a key file for a new repository may hold: a key file
-/// is meant to be random, and the key derived from it is no stronger.
-pub const MIN_KEY_FILE_BYTES: usize = 32;
+pub use sqlvault::repo::keys::MIN_KEY_FILE_BYTES;
 
 fn obtain(g: &Global, confirm: bool) -> Result<Secret> {
+    let mut from_key_file = false;
     let bytes = if let Some(p) = &g.key_file {
+        from_key_file = true;
         let mut b = read_file(p, "key file")?;
         // Counted as the file is (trailing white space included), so that
         // 32 random bytes always pass; only a new repository is refused,
@@ -77,7 +77,11 @@ fn obtain(g: &Global, confirm: bool) -> Result<Secret> {
         return Err(Error::new(Kind::Auth, "the password is empty")
             .with_hint("an empty password protects nothing; use --no-encryption at init to store data unencrypted"));
     }
-    Ok(Secret::new(bytes))
+    Ok(if from_key_file {
+        Secret::from_key_file(bytes)
+    } else {
+        Secret::new(bytes)
+    })
 }
 
 fn prompt(text: &str) -> Result<String> {

@@ -48,7 +48,11 @@ pub fn secret(spec: &RepositorySpec) -> Result<Secret> {
     if bytes.is_empty() {
         return Err(Error::new(Kind::Auth, "the repository password is empty"));
     }
-    Ok(Secret::new(bytes))
+    Ok(if spec.key_file.is_some() {
+        Secret::from_key_file(bytes)
+    } else {
+        Secret::new(bytes)
+    })
 }
 
 pub fn open(spec: &RepositorySpec) -> Result<Arc<Repository>> {

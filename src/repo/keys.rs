@@ -23,15 +23,32 @@ struct KeyFile {
 }
 
 /// A password or key-file content; never printed.
-pub struct Secret(Vec<u8>);
+pub struct Secret {
+    bytes: Vec<u8>,
+    /// Random key material (a key file of at least [`MIN_KEY_FILE_BYTES`]):
+    /// its key objects need no slow password hashing.
+    random: bool,
+}
+
+/// A key file this long is random key material, not a password.
+pub const MIN_KEY_FILE_BYTES: usize = 32;
 
 impl Secret {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Secret(bytes)
+        Secret {
+            bytes,
+            random: false,
+        }
+    }
+
+    /// The content of a key file; long enough, it counts as random.
+    pub fn from_key_file(bytes: Vec<u8>) -> Self {
+        let random = bytes.len() >= MIN_KEY_FILE_BYTES;
+        Secret { bytes, random }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 }
 
@@ -43,7 +60,7 @@ impl std::fmt::Debug for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.bytes.zeroize();
     }
 }
 
@@ -52,7 +69,13 @@ pub(super) fn write_key(
     master: &MasterKey,
     password: &Secret,
 ) -> Result<KeyId> {
-    let kdf = KdfParams::new_default();
+    // Hashing exists to slow down guessing a password; random key material
+    // cannot be guessed, and `wal push` opens the repository once per file.
+    let kdf = if password.random {
+        KdfParams::new_fast()
+    } else {
+        KdfParams::new_default()
+    };
     let derived = kdf.derive(password.as_bytes())?;
     let sealer = Sealer::new(Some(&derived));
     let plain = serde_json::to_vec(master).expect("master key serialises");
@@ -83,6 +106,7 @@ pub(super) fn unlock(storage: &dyn Storage, password: &Secret) -> Result<MasterK
     // A damaged key object is skipped: another key may still open the
     // repository; only when none does is the damage the answer.
     let mut damaged = Vec::new();
+    let mut files = Vec::new();
     for info in names {
         let data = storage.get(&info.name)?;
         let file = format::unframe(&info.name, ObjectKind::Key, &data).and_then(|(_, body)| {
@@ -90,22 +114,22 @@ pub(super) fn unlock(storage: &dyn Storage, password: &Secret) -> Result<MasterK
                 Error::repository(format!("key object `{}` is malformed: {e}", info.name))
             })
         });
-        let file = match file {
-            Ok(f) => f,
-            Err(e) => {
-                damaged.push(e.message);
-                continue;
-            }
-        };
+        match file {
+            Ok(f) => files.push((info.name, f)),
+            Err(e) => damaged.push(e.message),
+        }
+    }
+    // Fast key objects first: trying them costs nothing.
+    files.sort_by_key(|(_, f)| !f.kdf.is_fast());
+    for (name, file) in files {
         let derived = file.kdf.derive(password.as_bytes())?;
         let Ok(sealed) = hex::decode(&file.sealed_master) else {
-            damaged.push(format!("key object `{}` is malformed", info.name));
+            damaged.push(format!("key object `{name}` is malformed"));
             continue;
         };
         if let Ok(plain) = Sealer::new(Some(&derived)).open(&sealed, "key") {
-            return serde_json::from_slice(&plain).map_err(|e| {
-                Error::repository(format!("key object `{}` is malformed: {e}", info.name))
-            });
+            return serde_json::from_slice(&plain)
+                .map_err(|e| Error::repository(format!("key object `{name}` is malformed: {e}")));
         }
     }
     if let Some(first) = damaged.first() {
