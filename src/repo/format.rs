@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 
 /// The repository format version this build writes.
-pub const FORMAT_VERSION: u8 = 3;
+pub const FORMAT_VERSION: u8 = 4;
 /// The oldest version this build still reads.
 pub const MIN_READ_VERSION: u8 = 1;
 
@@ -29,6 +29,10 @@ pub enum ObjectKind {
     Index = 4,
     Point = 5,
     Session = 6,
+    /// An archived log file (WAL segment), format version 4.
+    Log = 7,
+    /// The identity a log archive's cluster name is bound to, version 4.
+    Cluster = 8,
 }
 
 impl ObjectKind {
@@ -40,6 +44,8 @@ impl ObjectKind {
             4 => ObjectKind::Index,
             5 => ObjectKind::Point,
             6 => ObjectKind::Session,
+            7 => ObjectKind::Log,
+            8 => ObjectKind::Cluster,
             _ => return None,
         })
     }

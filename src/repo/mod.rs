@@ -2,7 +2,7 @@
 //! dumb [`Storage`]. It knows nothing about databases.
 //!
 //! Layout (docs/FORMAT.md): `config`, `keys/<id>`, `packs/<xx>/<id>`,
-//! `index/<id>`, `points/<id>`, `sessions/<id>`.
+//! `index/<id>`, `points/<id>`, `sessions/<id>`, `wal/<cluster>/<file>`.
 
 pub mod chain;
 pub mod chunker;
@@ -14,6 +14,7 @@ pub mod gc;
 pub mod ids;
 pub mod index;
 pub mod keys;
+pub mod logs;
 mod needed;
 pub mod pack;
 pub mod patch;
