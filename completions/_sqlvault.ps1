@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply a policy''s retention and delete the data no remaining point needs')
             [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Move restore points older than the policy''s archive age to the archive repository')
             [CompletionResult]::new('rehydrate', 'rehydrate', [CompletionResultType]::ParameterValue, 'Bring the objects a restore point needs back from the Azure Archive tier')
+            [CompletionResult]::new('wal', 'wal', [CompletionResultType]::ParameterValue, 'PostgreSQL WAL archiving: archive_command and restore_command')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -73,11 +74,14 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'zstd level for this backup (default: the repository''s)')
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'How to get a consistent view of a live SQLite database')
             [CompletionResult]::new('--staging-dir', '--staging-dir', [CompletionResultType]::ParameterName, 'Directory for staging copies (default: the system temp directory)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'With --physical: the cluster''s name in the repository, as given to `wal push --cluster` (default: main)')
+            [CompletionResult]::new('--wal-timeout', '--wal-timeout', [CompletionResultType]::ParameterName, 'With --physical: seconds to wait for the WAL of the base backup to be archived')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database locked by a writer')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'PostgreSQL: every database of the server (not templates)')
+            [CompletionResult]::new('--physical', '--physical', [CompletionResultType]::ParameterName, 'PostgreSQL: a base backup of the whole cluster (for point-in-time recovery with the WAL that `wal push` archives), over a replication connection')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
@@ -128,18 +132,30 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;restore' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to restore: the path of the database file to create, or a postgres:// URL naming the database to create')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to restore: the path of the database file to create, a postgres:// URL naming the database to create, or (a base backup) the data directory to create')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'With `latest`: the latest point of this database')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections loading tables and building indexes')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'PostgreSQL: parallel connections loading tables and building indexes')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'PostgreSQL: restore only this table (`schema.name`) into an existing database')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Find the point in this policy''s repository or, once archived, in its archive repository')
-            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'How to check the restored database before it is put in place')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'How to check the restored database before it is put in place (a base backup: recover it on a private server and run pg_amcheck)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Recover to this time (''2026-12-02 10:15:30+01''; without an offset, local time)')
+            [CompletionResult]::new('--lsn', '--lsn', [CompletionResultType]::ParameterName, 'Recover to this WAL location (0/3000028)')
+            [CompletionResult]::new('--xid', '--xid', [CompletionResultType]::ParameterName, 'Recover to the end of this transaction id')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Recover to this named restore point (pg_create_restore_point)')
+            [CompletionResult]::new('--timeline', '--timeline', [CompletionResultType]::ParameterName, 'The timeline to follow (default: latest)')
+            [CompletionResult]::new('--tablespace-map', '--tablespace-map', [CompletionResultType]::ParameterName, 'Restore the tablespace at OLD to NEW instead (repeatable)')
+            [CompletionResult]::new('--owner', '--owner', [CompletionResultType]::ParameterName, 'Run as root: the user the restored files belong to (default postgres)')
+            [CompletionResult]::new('--pg-bin', '--pg-bin', [CompletionResultType]::ParameterName, 'The directory holding the server binaries of the backup''s major version')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'With `latest`: the newest base backup of this cluster')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the target if it exists')
             [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'PostgreSQL: replace the target database even if it is not empty')
+            [CompletionResult]::new('--immediate', '--immediate', [CompletionResultType]::ParameterName, 'Recover only to where the base backup is consistent')
+            [CompletionResult]::new('--exclusive', '--exclusive', [CompletionResultType]::ParameterName, 'Stop just before the target instead of just after it')
+            [CompletionResult]::new('--keep-archiving', '--keep-archiving', [CompletionResultType]::ParameterName, 'Leave archive_mode on in the restored copy (it is turned off so a copy never pushes into the archive it came from)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
@@ -284,6 +300,62 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'sqlvault;wal' {
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Archive one WAL file (archive_command = ''sqlvault wal push %p ...''); exits 0 only once it is stored')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Restore one archived WAL file (restore_command = ''sqlvault wal fetch %f %p ...''); exit 1: not in the archive')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlvault;wal;push' {
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster''s name in the repository; one per database cluster')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'sqlvault;wal;fetch' {
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster''s name in the repository')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'sqlvault;wal;help' {
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Archive one WAL file (archive_command = ''sqlvault wal push %p ...''); exits 0 only once it is stored')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Restore one archived WAL file (restore_command = ''sqlvault wal fetch %f %p ...''); exit 1: not in the archive')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlvault;wal;help;push' {
+            break
+        }
+        'sqlvault;wal;help;fetch' {
+            break
+        }
+        'sqlvault;wal;help;help' {
+            break
+        }
         'sqlvault;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a new repository')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
@@ -299,6 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Apply a policy''s retention and delete the data no remaining point needs')
             [CompletionResult]::new('archive', 'archive', [CompletionResultType]::ParameterValue, 'Move restore points older than the policy''s archive age to the archive repository')
             [CompletionResult]::new('rehydrate', 'rehydrate', [CompletionResultType]::ParameterValue, 'Bring the objects a restore point needs back from the Azure Archive tier')
+            [CompletionResult]::new('wal', 'wal', [CompletionResultType]::ParameterValue, 'PostgreSQL WAL archiving: archive_command and restore_command')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -346,6 +419,17 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;help;rehydrate' {
+            break
+        }
+        'sqlvault;help;wal' {
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Archive one WAL file (archive_command = ''sqlvault wal push %p ...''); exits 0 only once it is stored')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Restore one archived WAL file (restore_command = ''sqlvault wal fetch %f %p ...''); exit 1: not in the archive')
+            break
+        }
+        'sqlvault;help;wal;push' {
+            break
+        }
+        'sqlvault;help;wal;fetch' {
             break
         }
         'sqlvault;help;help' {

@@ -61,6 +61,9 @@ _sqlvault() {
             sqlvault,verify)
                 cmd="sqlvault__subcmd__verify"
                 ;;
+            sqlvault,wal)
+                cmd="sqlvault__subcmd__wal"
+                ;;
             sqlvault__subcmd__help,archive)
                 cmd="sqlvault__subcmd__help__subcmd__archive"
                 ;;
@@ -106,8 +109,17 @@ _sqlvault() {
             sqlvault__subcmd__help,verify)
                 cmd="sqlvault__subcmd__help__subcmd__verify"
                 ;;
+            sqlvault__subcmd__help,wal)
+                cmd="sqlvault__subcmd__help__subcmd__wal"
+                ;;
             sqlvault__subcmd__help__subcmd__policy,check)
                 cmd="sqlvault__subcmd__help__subcmd__policy__subcmd__check"
+                ;;
+            sqlvault__subcmd__help__subcmd__wal,fetch)
+                cmd="sqlvault__subcmd__help__subcmd__wal__subcmd__fetch"
+                ;;
+            sqlvault__subcmd__help__subcmd__wal,push)
+                cmd="sqlvault__subcmd__help__subcmd__wal__subcmd__push"
                 ;;
             sqlvault__subcmd__policy,check)
                 cmd="sqlvault__subcmd__policy__subcmd__check"
@@ -121,6 +133,24 @@ _sqlvault() {
             sqlvault__subcmd__policy__subcmd__help,help)
                 cmd="sqlvault__subcmd__policy__subcmd__help__subcmd__help"
                 ;;
+            sqlvault__subcmd__wal,fetch)
+                cmd="sqlvault__subcmd__wal__subcmd__fetch"
+                ;;
+            sqlvault__subcmd__wal,help)
+                cmd="sqlvault__subcmd__wal__subcmd__help"
+                ;;
+            sqlvault__subcmd__wal,push)
+                cmd="sqlvault__subcmd__wal__subcmd__push"
+                ;;
+            sqlvault__subcmd__wal__subcmd__help,fetch)
+                cmd="sqlvault__subcmd__wal__subcmd__help__subcmd__fetch"
+                ;;
+            sqlvault__subcmd__wal__subcmd__help,help)
+                cmd="sqlvault__subcmd__wal__subcmd__help__subcmd__help"
+                ;;
+            sqlvault__subcmd__wal__subcmd__help,push)
+                cmd="sqlvault__subcmd__wal__subcmd__help__subcmd__push"
+                ;;
             *)
                 ;;
         esac
@@ -128,7 +158,7 @@ _sqlvault() {
 
     case "${cmd}" in
         sqlvault)
-            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points show restore verify repair sessions policy run prune archive rehydrate help"
+            opts="-q -h -V --repo --password-file --key-file --json --quiet --no-progress --help --version init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,7 +214,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__backup)
-            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --busy-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --busy-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,6 +253,14 @@ _sqlvault() {
                     return 0
                     ;;
                 --staging-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wal-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -276,7 +314,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help)
-            opts="init backup discover points show restore verify repair sessions policy run prune archive rehydrate help"
+            opts="init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,6 +540,48 @@ _sqlvault() {
         sqlvault__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__wal)
+            opts="push fetch"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__wal__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__wal__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -762,7 +842,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__restore)
-            opts="-j -q -h --to --database --force --clean --jobs --table --policy --check --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --to --database --force --clean --jobs --table --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -794,6 +874,42 @@ _sqlvault() {
                     ;;
                 --check)
                     COMPREPLY=($(compgen -W "full quick none" -- "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tablespace-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pg-bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --repo)
@@ -917,6 +1033,148 @@ _sqlvault() {
             fi
             case "${prev}" in
                 --pg-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal)
+            opts="-q -h --repo --password-file --key-file --json --quiet --no-progress --help push fetch help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__fetch)
+            opts="-q -h --cluster --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__help)
+            opts="push fetch help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__help__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__push)
+            opts="-q -h --cluster --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

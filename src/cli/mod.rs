@@ -101,6 +101,8 @@ pub enum Command {
     Archive(commands::archive::ArchiveArgs),
     /// Bring the objects a restore point needs back from the Azure Archive tier.
     Rehydrate(commands::rehydrate::RehydrateArgs),
+    /// PostgreSQL WAL archiving: archive_command and restore_command.
+    Wal(commands::wal::WalArgs),
 }
 
 /// Run the command; the returned number is the process exit code.
@@ -121,5 +123,6 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Prune(a) => commands::prune::run(&cli.global, a, &out),
         Command::Archive(a) => commands::archive::run(&cli.global, a, &out),
         Command::Rehydrate(a) => commands::rehydrate::run(&cli.global, a, &out),
+        Command::Wal(a) => commands::wal::run(&cli.global, a, &out),
     }
 }

@@ -37,6 +37,8 @@ pub struct RestoreOptions {
     pub clean: bool,
     /// Restore only this table, `schema.name` (PostgreSQL).
     pub table: Option<String>,
+    /// Recovery of a base backup (PostgreSQL physical points).
+    pub physical: postgres::physical::PhysicalOptions,
 }
 
 /// How thoroughly a restored database is checked before it is put in place.

@@ -200,6 +200,17 @@ pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn En
         "postgres" if crate::engine::postgres::url::is_postgres_url(target) => Ok(Box::new(
             crate::engine::postgres::Postgres::from_url(target)?,
         )),
+        crate::engine::postgres::physical::ENGINE => {
+            if crate::engine::postgres::url::is_postgres_url(target) {
+                return Err(Error::usage(
+                    "restoring one database out of a base backup into a server is not supported by this version",
+                )
+                .with_hint("restore the cluster into a directory with --to DIR, then start it"));
+            }
+            Ok(Box::new(
+                crate::engine::postgres::physical::Physical::target(target.into()),
+            ))
+        }
         "postgres" => Err(Error::usage(format!(
             "restore point of `{}` is a PostgreSQL database; restore it to a postgres:// URL",
             point.database
@@ -270,7 +281,19 @@ fn restore_into(
     item: &mut ItemReport,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let (id, point) = repo.resolve_point(point_spec, database)?;
+    let (id, point) = if opts.physical.target
+        != crate::engine::postgres::physical::RecoveryTarget::End
+        || opts.physical.cluster.is_some()
+    {
+        crate::engine::postgres::physical::choose_base(
+            repo,
+            point_spec,
+            opts.physical.cluster.as_deref(),
+            &opts.physical.target,
+        )?
+    } else {
+        repo.resolve_point(point_spec, database)?
+    };
     item.database = point.database.clone();
     item.restore_point = Some(id.to_hex());
     let engine = engine_for_point(&point, target)?;

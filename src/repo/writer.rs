@@ -172,6 +172,11 @@ impl BackupWriter {
         })
     }
 
+    /// The repository this backup goes into.
+    pub fn repository(&self) -> &Arc<Repository> {
+        &self.shared.repo
+    }
+
     /// Start a named stream; it may be written from any thread.
     pub fn stream(&self, name: &str) -> Result<StreamWriter> {
         self.stream_cut(name, None)

@@ -2,6 +2,9 @@ use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
 use sqlvault::engine::postgres::Postgres;
+use sqlvault::engine::postgres::physical::Physical;
+use sqlvault::engine::postgres::physical::archive::DEFAULT_CLUSTER;
+use sqlvault::engine::postgres::url::ConnSpec;
 use sqlvault::engine::sqlite::{Sqlite, StagingMode};
 use sqlvault::engine::{Engine, Location};
 use sqlvault::policy::BackupKind;
@@ -45,6 +48,23 @@ pub struct BackupArgs {
     /// Directory for staging copies (default: the system temp directory).
     #[arg(long, value_name = "DIR")]
     pub staging_dir: Option<PathBuf>,
+    /// PostgreSQL: a base backup of the whole cluster (for point-in-time
+    /// recovery with the WAL that `wal push` archives), over a replication
+    /// connection.
+    #[arg(long, conflicts_with_all = ["all", "database", "jobs", "policy"])]
+    pub physical: bool,
+    /// With --physical: the cluster's name in the repository, as given to
+    /// `wal push --cluster` (default: main).
+    #[arg(long, value_name = "NAME", requires = "physical")]
+    pub cluster: Option<String>,
+    /// With --physical: seconds to wait for the WAL of the base backup to be archived.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        requires = "physical"
+    )]
+    pub wal_timeout: u64,
     /// Seconds to wait for a database locked by a writer.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub busy_timeout: u64,
@@ -71,6 +91,14 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
         let report = pipeline::adhoc::backup(&policy, &a.database, kind, &out.progress)?;
         return Ok(out.report(&report));
     }
+    if a.physical
+        && a.sources
+            .iter()
+            .any(|s| !sqlvault::engine::postgres::url::is_postgres_url(s))
+    {
+        return Err(Error::usage("--physical needs a postgres:// URL")
+            .with_hint("give the server as postgres://user@host:port/"));
+    }
     let mut sources: Vec<(String, Box<dyn Engine>)> = Vec::new();
     for s in &a.sources {
         match Location::parse(s)? {
@@ -80,6 +108,14 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
                 e.staging = a.staging;
                 e.staging_dir = a.staging_dir.clone();
                 sources.push((s.clone(), Box::new(e)));
+            }
+            Location::Postgres(url) if a.physical => {
+                let from = a.standby.as_deref().unwrap_or(&url);
+                let spec = ConnSpec::parse(from)?.resolve(&|k| std::env::var(k).ok())?;
+                let cluster = a.cluster.as_deref().unwrap_or(DEFAULT_CLUSTER);
+                let mut e = Physical::source(spec, cluster)?;
+                e.wal_timeout = Duration::from_secs(a.wal_timeout);
+                sources.push((url.clone(), Box::new(e)));
             }
             Location::Postgres(url) => {
                 for e in postgres_sources(&url, a)? {

@@ -12,3 +12,4 @@ pub mod run;
 pub mod sessions;
 pub mod show;
 pub mod verify;
+pub mod wal;

@@ -80,6 +80,11 @@ fn config(spec: &ConnSpec) -> postgres::Config {
 }
 
 fn tls_connector(spec: &ConnSpec, mode: SslMode) -> Result<MakeRustlsConnect> {
+    Ok(MakeRustlsConnect::new(tls_client_config(spec, mode)?))
+}
+
+/// The TLS set-up `sslmode` asks for, also used by replication connections.
+pub(crate) fn tls_client_config(spec: &ConnSpec, mode: SslMode) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -108,7 +113,7 @@ fn tls_connector(spec: &ConnSpec, mode: SslMode) -> Result<MakeRustlsConnect> {
             }
         }
     };
-    Ok(MakeRustlsConnect::new(config))
+    Ok(config)
 }
 
 /// `sslrootcert` (or `~/.postgresql/root.crt`), else the system's roots.

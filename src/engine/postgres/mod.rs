@@ -21,6 +21,7 @@ mod fingerprint;
 mod largeobjects;
 mod leftovers;
 pub mod pgpass;
+pub mod physical;
 mod restore;
 mod restore_table;
 mod split_load;

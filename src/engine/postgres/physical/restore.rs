@@ -1,0 +1,251 @@
+//! Restoring a base backup into a data directory, set up to recover to a
+//! target from the WAL archive, and (with a check) recovered and proven
+//! on a private server before it is declared done.
+
+use super::PhysicalOptions;
+use super::meta::PhysicalMeta;
+use super::recovery::{self, Recovered};
+use super::server::{self, RunAs};
+use super::target::{RecoveryTarget, conf_quote};
+use crate::engine::{CheckLevel, Restored};
+use crate::error::{Error, Result, local_io_error};
+use crate::progress::Progress;
+use crate::repo::Repository;
+use crate::repo::index::Index;
+use crate::repo::point::RestorePoint;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+pub fn meta_of(point: &RestorePoint) -> Result<PhysicalMeta> {
+    serde_json::from_value(point.meta.clone()).map_err(|e| {
+        Error::repository(format!(
+            "restore point has malformed base backup facts: {e}"
+        ))
+    })
+}
+
+/// A directory that does not exist or is empty.
+fn check_empty(dir: &Path, what: &str) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut rd) => {
+            if rd.next().is_some() {
+                return Err(Error::usage(format!(
+                    "{what} `{}` is not empty",
+                    dir.display()
+                ))
+                .with_hint("restore into a new or empty directory; sqlvault never overwrites a data directory"));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(local_io_error("reading", dir, e)),
+    }
+}
+
+fn mkdir(dir: &Path) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| local_io_error("creating", dir, e))
+}
+
+/// Where each tablespace goes: its old location, unless mapped.
+fn tablespace_dirs(meta: &PhysicalMeta, map: &[(String, String)]) -> Vec<(String, PathBuf)> {
+    meta.tablespaces
+        .iter()
+        .map(|t| {
+            let to = map
+                .iter()
+                .find(|(old, _)| old == &t.location)
+                .map(|(_, new)| PathBuf::from(new))
+                .unwrap_or_else(|| PathBuf::from(&t.location));
+            (t.oid.clone(), to)
+        })
+        .collect()
+}
+
+/// The file a stream is restored to.
+fn path_of(name: &str, data: &Path, spaces: &[(String, PathBuf)]) -> Option<PathBuf> {
+    if let Some(rel) = name.strip_prefix("data/") {
+        return Some(data.join(rel));
+    }
+    let rest = name.strip_prefix("tablespaces/")?;
+    let (oid, rel) = rest.split_once('/')?;
+    let (_, dir) = spaces.iter().find(|(o, _)| o == oid)?;
+    Some(dir.join(rel))
+}
+
+pub fn run(
+    repo: &Repository,
+    index: &Index,
+    point: &RestorePoint,
+    to: &Path,
+    opts: &PhysicalOptions,
+    check: CheckLevel,
+    progress: &dyn Progress,
+) -> Result<Restored> {
+    let meta = meta_of(point)?;
+    recovery::check_target(&meta, &opts.target)?;
+    let run_as = owner(opts)?;
+    // Found before anything is written: without them there is no check.
+    let bin = match check {
+        CheckLevel::None => None,
+        _ => Some(server::find(meta.major(), opts.pg_bin.as_deref())?),
+    };
+    check_empty(to, "the target directory")?;
+    let spaces = tablespace_dirs(&meta, &opts.tablespace_map);
+    for (_, dir) in &spaces {
+        check_empty(dir, "tablespace directory")?;
+    }
+    mkdir(to)?;
+    for (_, dir) in &spaces {
+        mkdir(dir)?;
+    }
+    for d in &meta.dirs {
+        if let Some(p) = path_of(&format!("{d}/"), to, &spaces) {
+            mkdir(&p)?;
+        }
+    }
+    progress.set_total(point.size());
+    progress.phase("writing files");
+    let mut written = 0u64;
+    for s in &point.streams {
+        let Some(path) = path_of(&s.name, to, &spaces) else {
+            continue;
+        };
+        if let Some(parent) = path.parent() {
+            mkdir(parent)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| local_io_error("creating", &path, e))?;
+        let werr = |e: std::io::Error| local_io_error("writing", &path, e);
+        written += repo.restore_stream_to_file(index, s, &file, &werr, progress)?;
+        file.sync_all().map_err(werr)?;
+    }
+    write_tablespace_map(to, &spaces)?;
+    write_recovery_settings(to, &meta, opts)?;
+    if let Some(r) = run_as {
+        server::chown_tree(to, r)?;
+        for (_, dir) in &spaces {
+            server::chown_tree(dir, r)?;
+        }
+    }
+    let check_text = match bin {
+        None => format!(
+            "not checked; recovery to {} runs when the server starts",
+            opts.target.describe()
+        ),
+        Some(bin) => {
+            progress.phase("recovering");
+            let user = opts.owner.clone().unwrap_or_else(default_owner);
+            let r: Recovered = recovery::recover(&bin, to, run_as, &user, &meta, opts, progress)?;
+            r.describe()
+        }
+    };
+    Ok(Restored {
+        target: to.display().to_string(),
+        bytes_written: written,
+        check: check_text,
+    })
+}
+
+fn default_owner() -> String {
+    if server::is_root() && server::user("postgres").is_some() {
+        "postgres".into()
+    } else {
+        // SAFETY: getpwuid returns static storage or null; copied at once.
+        unsafe {
+            let pw = libc::getpwuid(libc::geteuid());
+            if !pw.is_null() {
+                return std::ffi::CStr::from_ptr((*pw).pw_name)
+                    .to_string_lossy()
+                    .into_owned();
+            }
+        }
+        "postgres".into()
+    }
+}
+
+/// Root must hand the files to a user: the server refuses to run as root.
+fn owner(opts: &PhysicalOptions) -> Result<Option<RunAs>> {
+    if !server::is_root() {
+        if opts.owner.is_some() {
+            return Err(Error::usage("--owner needs sqlvault to run as root")
+                .with_hint("leave it out: the files belong to the user running the restore"));
+        }
+        return Ok(None);
+    }
+    let name = opts.owner.clone().unwrap_or_else(default_owner);
+    let r = server::user(&name).ok_or_else(|| {
+        Error::usage(format!("user `{name}` does not exist on this machine"))
+            .with_hint("give --owner USER, the user the PostgreSQL server runs as")
+    })?;
+    if r.uid == 0 {
+        return Err(Error::usage(
+            "a restored data directory cannot belong to root: PostgreSQL refuses to run as root",
+        )
+        .with_hint("give --owner USER, the user the PostgreSQL server runs as"));
+    }
+    Ok(Some(r))
+}
+
+/// The map PostgreSQL reads at start to recreate `pg_tblspc` links.
+fn write_tablespace_map(to: &Path, spaces: &[(String, PathBuf)]) -> Result<()> {
+    let path = to.join("tablespace_map");
+    if spaces.is_empty() {
+        return Ok(());
+    }
+    let text: String = spaces
+        .iter()
+        .map(|(oid, dir)| format!("{oid} {}\n", dir.display()))
+        .collect();
+    std::fs::write(&path, text).map_err(|e| local_io_error("writing", &path, e))
+}
+
+/// `recovery.signal`, and the settings that fetch WAL from this repository
+/// and stop at the target, appended to `postgresql.auto.conf`.
+fn write_recovery_settings(to: &Path, meta: &PhysicalMeta, opts: &PhysicalOptions) -> Result<()> {
+    let signal = to.join("recovery.signal");
+    std::fs::write(&signal, "").map_err(|e| local_io_error("writing", &signal, e))?;
+    let _ = std::fs::remove_file(to.join("standby.signal"));
+    let mut lines = vec![
+        String::new(),
+        format!(
+            "# Added by sqlvault: recover base backup of cluster `{}` (system identifier {}) to {}.",
+            meta.cluster,
+            meta.system_identifier,
+            opts.target.describe()
+        ),
+        format!(
+            "restore_command = {}",
+            conf_quote(&format!(
+                "{} --cluster {}",
+                opts.restore_command, meta.cluster
+            ))
+        ),
+    ];
+    for (k, v) in opts.target.settings(!opts.exclusive) {
+        lines.push(format!("{k} = {}", conf_quote(&v)));
+    }
+    lines.push(format!(
+        "recovery_target_timeline = {}",
+        conf_quote(opts.timeline.as_deref().unwrap_or("latest"))
+    ));
+    if opts.target != RecoveryTarget::End {
+        lines.push("recovery_target_action = 'promote'".into());
+    }
+    if !opts.keep_archiving {
+        // A copy must never push into the archive it was restored from.
+        lines.push("archive_mode = 'off'".into());
+    }
+    let path = to.join("postgresql.auto.conf");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.push_str(&lines.join("\n"));
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|e| local_io_error("writing", &path, e))
+}
