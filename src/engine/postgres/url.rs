@@ -378,7 +378,8 @@ fn redact_param(pair: &str) -> String {
     }
 }
 
-fn os_user() -> String {
+/// The name of the user this process runs as.
+pub(crate) fn os_user() -> String {
     // SAFETY: getpwuid returns a pointer into static storage or null; the
     // name is copied out at once.
     unsafe {

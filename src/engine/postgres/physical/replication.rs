@@ -278,7 +278,7 @@ impl Replication {
                     Kind::Auth,
                     format!(
                         "the server at `{}` asks for a password and none was given",
-                        self_shown(spec)
+                        spec.server()
                     ),
                 )
                 .with_hint("put it in the URL, PGPASSWORD or ~/.pgpass")
@@ -414,10 +414,6 @@ impl Replication {
     pub fn shown(&self) -> &str {
         &self.shown
     }
-}
-
-fn self_shown(spec: &ConnSpec) -> String {
-    spec.server()
 }
 
 fn data_row(body: &[u8]) -> Vec<Option<String>> {

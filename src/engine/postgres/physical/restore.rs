@@ -158,16 +158,7 @@ fn default_owner() -> String {
     if server::is_root() && server::user("postgres").is_some() {
         "postgres".into()
     } else {
-        // SAFETY: getpwuid returns static storage or null; copied at once.
-        unsafe {
-            let pw = libc::getpwuid(libc::geteuid());
-            if !pw.is_null() {
-                return std::ffi::CStr::from_ptr((*pw).pw_name)
-                    .to_string_lossy()
-                    .into_owned();
-            }
-        }
-        "postgres".into()
+        super::super::url::os_user()
     }
 }
 
