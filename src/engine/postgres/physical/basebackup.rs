@@ -152,9 +152,20 @@ fn archive_header(body: &[u8]) -> (String, String) {
     (name, loc)
 }
 
-fn lsn_field(row: &[Option<String>], what: &str) -> Result<Lsn> {
-    Lsn::parse(row.first().cloned().flatten().as_deref().unwrap_or(""))
-        .map_err(|_| Error::database(format!("the server sent a malformed {what} location")))
+/// The (location, timeline) row BASE_BACKUP sends at its start and end.
+fn position(rows: &[Vec<Option<String>>], what: &str, default_tli: u32) -> Result<(Lsn, u32)> {
+    let row = rows
+        .first()
+        .ok_or_else(|| Error::database(format!("the base backup sent no {what} location")))?;
+    let lsn = Lsn::parse(row.first().cloned().flatten().as_deref().unwrap_or(""))
+        .map_err(|_| Error::database(format!("the server sent a malformed {what} location")))?;
+    let tli = row
+        .get(1)
+        .cloned()
+        .flatten()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(default_tli);
+    Ok((lsn, tli))
 }
 
 /// Run `BASE_BACKUP`, writing every file as a stream; returns the facts
@@ -170,17 +181,11 @@ pub fn run(
     conn.command(
         "BASE_BACKUP (LABEL 'sqlvault', PROGRESS, CHECKPOINT 'fast', WAIT false, MANIFEST 'no', TABLESPACE_MAP)",
     )?;
-    let start = conn.rows("starting the base backup")?;
-    let start_row = start
-        .first()
-        .ok_or_else(|| Error::database("the base backup sent no start location"))?;
-    let start_lsn = lsn_field(start_row, "start")?;
-    let start_tli: u32 = start_row
-        .get(1)
-        .cloned()
-        .flatten()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(facts.timeline);
+    let (start_lsn, start_tli) = position(
+        &conn.rows("starting the base backup")?,
+        "start",
+        facts.timeline,
+    )?;
     let spaces = conn.rows("listing tablespaces")?;
     let total: u64 = spaces
         .iter()
@@ -230,16 +235,7 @@ pub fn run(
     let conn = reader.conn;
     let end = conn.rows("finishing the base backup")?;
     conn.finish("finishing the base backup")?;
-    let end_row = end
-        .first()
-        .ok_or_else(|| Error::database("the base backup sent no end location"))?;
-    let stop_lsn = lsn_field(end_row, "end")?;
-    let stop_tli: u32 = end_row
-        .get(1)
-        .cloned()
-        .flatten()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(start_tli);
+    let (stop_lsn, stop_tli) = position(&end, "end", start_tli)?;
     Ok(PhysicalMeta {
         cluster: String::new(),
         system_identifier: facts.system_identifier.clone(),
