@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
     root: PathBuf,
+    /// Who new files and directories go to (see [`LocalStorage::owner`]).
+    owner: std::sync::OnceLock<Option<(u32, u32)>>,
 }
 
 const TMP_DIR: &str = "tmp";
@@ -29,7 +31,41 @@ fn tmp_owner(name: &str) -> Option<String> {
 
 impl LocalStorage {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalStorage { root: root.into() }
+        LocalStorage {
+            root: root.into(),
+            owner: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Run as root in a repository whose directory belongs to another user
+    /// (the `postgres` user whose `archive_command` pushes WAL into it),
+    /// what root creates goes to that user, so both can go on writing.
+    fn owner(&self) -> Option<(u32, u32)> {
+        *self.owner.get_or_init(|| {
+            use std::os::unix::fs::MetadataExt;
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                return None;
+            }
+            let m = fs::metadata(&self.root).ok()?;
+            (m.uid() != 0).then(|| (m.uid(), m.gid()))
+        })
+    }
+
+    /// Give `path`, and the directories between it and the root, to the
+    /// repository's owner.
+    fn hand_over(&self, path: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        let Some((uid, gid)) = self.owner() else {
+            return;
+        };
+        let mut p = Some(path);
+        while let Some(cur) = p.filter(|c| c.starts_with(&self.root) && *c != self.root) {
+            if fs::symlink_metadata(cur).is_ok_and(|m| m.uid() != uid) {
+                let _ = std::os::unix::fs::lchown(cur, Some(uid), Some(gid));
+            }
+            p = cur.parent();
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -59,7 +95,10 @@ impl Storage for LocalStorage {
         if self.root.exists() && !self.root.is_dir() {
             return Err(StorageError::NotADirectory(name));
         }
-        fs::create_dir_all(self.root.join(TMP_DIR)).map_err(|e| StorageError::from_io(&name, e))
+        let tmp = self.root.join(TMP_DIR);
+        fs::create_dir_all(&tmp).map_err(|e| StorageError::from_io(&name, e))?;
+        self.hand_over(&tmp);
+        Ok(())
     }
 
     fn put_if_absent(&self, name: &str, data: &[u8]) -> Result<PutOutcome, StorageError> {
@@ -69,10 +108,13 @@ impl Storage for LocalStorage {
         }
         let parent = target.parent().expect("object names have a parent");
         fs::create_dir_all(parent).map_err(|e| StorageError::from_io(name, e))?;
+        self.hand_over(parent);
         let tmp_dir = self.root.join(TMP_DIR);
         fs::create_dir_all(&tmp_dir).map_err(|e| StorageError::from_io(name, e))?;
+        self.hand_over(&tmp_dir);
         let mut tmp = crate::leftovers::create(&tmp_dir, TMP_PREFIX, "")
             .map_err(|e| StorageError::from_io(name, e))?;
+        self.hand_over(tmp.path());
         tmp.write_all(data)
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(|e| StorageError::from_io(name, e))?;
@@ -171,12 +213,14 @@ impl Storage for LocalStorage {
         let dir = self.root.join("locks");
         let lock_name = format!("locks/{name}.lock");
         fs::create_dir_all(&dir).map_err(|e| StorageError::from_io(&lock_name, e))?;
+        let path = dir.join(format!("{name}.lock"));
         let f = File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join(format!("{name}.lock")))
+            .open(&path)
             .map_err(|e| StorageError::from_io(&lock_name, e))?;
+        self.hand_over(&path);
         if shared { f.lock_shared() } else { f.lock() }
             .map_err(|e| StorageError::from_io(&lock_name, e))?;
         Ok(Box::new(f))
