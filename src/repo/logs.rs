@@ -165,13 +165,17 @@ impl Repository {
             archived_at: crate::util::now_rfc3339(),
             facts,
         };
-        let mut plain = serde_json::to_vec(&meta).expect("log meta serialises");
-        let head_len = plain.len() as u32;
+        let head = self
+            .sealer
+            .seal(&serde_json::to_vec(&meta).expect("log meta serialises"));
         let packed = zstd::bulk::compress(data, self.config.compression_level)
             .map_err(|e| Error::new(Kind::Storage, format!("cannot compress `{file}`: {e}")))?;
-        plain.splice(0..0, head_len.to_le_bytes());
-        plain.extend_from_slice(&packed);
-        let bytes = format::frame(ObjectKind::Log, self.flags(), &self.sealer.seal(&plain));
+        // The meta is sealed on its own so that it reads without the content.
+        let mut body = Vec::with_capacity(4 + head.len() + packed.len() + 64);
+        body.extend_from_slice(&(head.len() as u32).to_le_bytes());
+        body.extend_from_slice(&head);
+        body.extend_from_slice(&self.sealer.seal(&packed));
+        let bytes = format::frame(ObjectKind::Log, self.flags(), &body);
         let name = object_name(cluster, file);
         match self.storage.put_if_absent(&name, &bytes)? {
             PutOutcome::Created => Ok(Stored::New),
@@ -194,6 +198,33 @@ impl Repository {
         }
     }
 
+    /// Read back every archived file of every cluster and check its
+    /// content against its checksum; the number read, and one line per
+    /// file that failed.
+    pub fn check_logs(
+        &self,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<(usize, Vec<String>)> {
+        let mut errors = Vec::new();
+        let mut read = 0;
+        for cluster in self.log_clusters()? {
+            for (file, size) in self.list_logs(&cluster)? {
+                crate::interrupt::check()?;
+                match self.get_log(&cluster, &file) {
+                    Ok(_) => read += 1,
+                    Err(e) => errors.push(format!("cluster `{cluster}`: {e}")),
+                }
+                progress.advance(size);
+            }
+        }
+        Ok((read, errors))
+    }
+
+    /// Delete one archived file (retention; under the exclusive lock).
+    pub fn delete_log(&self, cluster: &str, file: &str) -> Result<()> {
+        Ok(self.storage.delete(&object_name(cluster, file))?)
+    }
+
     /// Read one archived file: what was recorded with it and its content.
     pub fn get_log(&self, cluster: &str, file: &str) -> Result<Option<(LogMeta, Vec<u8>)>> {
         let name = object_name(cluster, file);
@@ -202,11 +233,30 @@ impl Repository {
             .map(|(meta, data)| (meta, data.unwrap_or_default())))
     }
 
-    /// What was recorded with an archived file, without decompressing it.
+    /// What was recorded with an archived file, read without its content.
     pub fn log_meta(&self, cluster: &str, file: &str) -> Result<Option<LogMeta>> {
-        Ok(self
-            .read_log_object(&object_name(cluster, file), false)?
-            .map(|(meta, _)| meta))
+        let name = object_name(cluster, file);
+        let start = format::HEADER_LEN as u64 + 4;
+        let head = match self.storage.get_range(&name, 0, start) {
+            Ok(d) => d,
+            Err(StorageError::NotFound(_)) => return Ok(None),
+            Err(StorageError::Truncated(_)) => return Err(corrupt(&name)),
+            Err(e) => return Err(e.into()),
+        };
+        format::check_header(&name, ObjectKind::Log, &head)?;
+        let len = u32::from_le_bytes(head[format::HEADER_LEN..].try_into().unwrap()) as u64;
+        let sealed = match self.storage.get_range(&name, start, len) {
+            Ok(d) => d,
+            Err(StorageError::Truncated(_)) => return Err(corrupt(&name)),
+            Err(e) => return Err(e.into()),
+        };
+        self.open_log_meta(&name, &sealed).map(Some)
+    }
+
+    fn open_log_meta(&self, name: &str, sealed: &[u8]) -> Result<LogMeta> {
+        let plain = self.sealer.open(sealed, &format!("object `{name}`"))?;
+        serde_json::from_slice(&plain)
+            .map_err(|e| Error::repository(format!("object `{name}` is malformed: {e}")))
     }
 
     fn read_log_object(
@@ -220,21 +270,22 @@ impl Repository {
             Err(e) => return Err(e.into()),
         };
         let (_, body) = format::unframe(name, ObjectKind::Log, &data)?;
-        let plain = self.sealer.open(body, &format!("object `{name}`"))?;
-        let corrupt = || {
-            Error::repository(format!("object `{name}` is corrupt: bad layout"))
-                .with_hint("run `sqlvault verify` to check the log archive")
-        };
-        let head_len =
-            u32::from_le_bytes(plain.get(..4).ok_or_else(corrupt)?.try_into().unwrap()) as usize;
-        let head = plain.get(4..4 + head_len).ok_or_else(corrupt)?;
-        let meta: LogMeta = serde_json::from_slice(head)
-            .map_err(|e| Error::repository(format!("object `{name}` is malformed: {e}")))?;
+        let head_len = u32::from_le_bytes(
+            body.get(..4)
+                .ok_or_else(|| corrupt(name))?
+                .try_into()
+                .unwrap(),
+        ) as usize;
+        let head = body.get(4..4 + head_len).ok_or_else(|| corrupt(name))?;
+        let meta = self.open_log_meta(name, head)?;
         if !content {
             return Ok(Some((meta, None)));
         }
+        let packed = self
+            .sealer
+            .open(&body[4 + head_len..], &format!("object `{name}`"))?;
         let mut out = Vec::with_capacity(meta.size as usize);
-        zstd::stream::copy_decode(&plain[4 + head_len..], &mut out)
+        zstd::stream::copy_decode(&packed[..], &mut out)
             .map_err(|e| Error::repository(format!("object `{name}` is corrupt: {e}")))?;
         if out.len() as u64 != meta.size || hex::encode(self.chunk_id(&out).0) != meta.id {
             return Err(Error::repository(format!(
@@ -244,6 +295,11 @@ impl Repository {
         }
         Ok(Some((meta, Some(out))))
     }
+}
+
+fn corrupt(name: &str) -> Error {
+    Error::repository(format!("object `{name}` is corrupt: bad layout"))
+        .with_hint("run `sqlvault verify` to check the log archive")
 }
 
 fn check_binding(cluster: &str, existing: ClusterRecord, sysid: &str) -> Result<ClusterRecord> {

@@ -50,7 +50,9 @@ pub fn push(repo: &Repository, cluster: &str, path: &Path) -> Result<Stored> {
                     path.display()
                 ))
             })?;
-            if h.timeline != timeline && kind_is_segment(kind) {
+            // The first segment of a timeline begins with the parent's pages
+            // (copied up to the fork), so an older timeline is allowed.
+            if h.timeline > timeline && kind_is_segment(kind) {
                 return Err(Error::usage(format!(
                     "`{name}` holds timeline {} but is named for timeline {timeline}",
                     h.timeline
@@ -59,6 +61,12 @@ pub fn push(repo: &Repository, cluster: &str, path: &Path) -> Result<Stored> {
             facts.insert("timeline".into(), timeline.into());
             facts.insert("seg_size".into(), h.seg_size.into());
             facts.insert("start_lsn".into(), h.page_addr.to_string().into());
+            let commits = super::records::commits(&data);
+            if let (Some(first), Some(last)) = (commits.first, commits.last) {
+                facts.insert("first_commit".into(), first.to_string().into());
+                facts.insert("last_commit".into(), last.to_string().into());
+                facts.insert("commits".into(), commits.count.into());
+            }
             Some(h.system_identifier)
         }
         WalFile::History { timeline } => {
