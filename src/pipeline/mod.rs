@@ -14,12 +14,14 @@ pub mod run;
 pub mod show;
 pub mod sources;
 
+use crate::engine::postgres::physical;
 use crate::engine::sqlite::Sqlite;
 use crate::engine::{Engine, RestoreOptions};
 use crate::error::{Error, Result};
 use crate::policy::BackupKind;
 use crate::progress::{NoProgress, Progress};
 use crate::repo::Repository;
+use crate::repo::ids::PointId;
 use crate::repo::point::RestorePoint;
 use crate::repo::writer::BackupWriter;
 use report::{ItemReport, SessionReport, Status};
@@ -335,6 +337,10 @@ pub fn verify(
     drop(p);
     report.errors = check.errors.clone();
     report.warnings = check.warnings.clone();
+    let p = progress.start("verify", "WAL archive");
+    let (_, log_errors) = repo.check_logs(p.as_ref())?;
+    drop(p);
+    report.errors.extend(log_errors);
     let mut points = repo.points_lenient()?;
     points.sort_by(|a, b| {
         a.1.as_ref()
@@ -384,6 +390,11 @@ pub fn verify(
         } else if let Some(point) = &point {
             item.bytes_read = point.size();
         }
+        if let Some(point) = point.as_ref().filter(|p| p.engine == physical::ENGINE)
+            && item.status != Status::Failed
+        {
+            item = check_wal_chain(repo, &id, point, item);
+        }
         report.databases.push(item.timed(t0));
     }
     for (id, why) in repo.damaged_sessions()? {
@@ -412,6 +423,50 @@ pub fn verify(
         ));
     }
     Ok(record(repo, report.finish(started)))
+}
+
+/// A base backup passes when the WAL it needs to become consistent is all
+/// archived and no segment is missing after it.
+fn check_wal_chain(
+    repo: &Repository,
+    id: &PointId,
+    point: &RestorePoint,
+    mut item: ItemReport,
+) -> ItemReport {
+    let windows = match physical::window::windows(repo, &[(*id, point.clone())]) {
+        Ok(w) => w,
+        Err(e) => return item.failed(&e),
+    };
+    let Some(w) = windows.get(id) else {
+        return item;
+    };
+    if !w.consistent {
+        item.status = Status::Failed;
+        item.error = Some(format!(
+            "the WAL this base backup needs to become consistent (up to {}) is not all archived",
+            w.from_lsn
+        ));
+        item.hint = Some(
+            "check pg_stat_archiver on the server; this base backup cannot be restored".into(),
+        );
+    } else if let Some(missing) = &w.missing {
+        item.status = Status::Failed;
+        item.error = Some(format!(
+            "WAL segment {missing} is missing: times after {} cannot be reached from this base backup",
+            w.to
+        ));
+        item.hint = Some("take a new base backup; the archive resumes after the gap".into());
+    } else {
+        let note = format!(
+            "WAL chain complete: restorable from {} to {} (up to {})",
+            w.from, w.to, w.last_segment
+        );
+        item.check = Some(match item.check.take() {
+            Some(c) => format!("{c}; {note}"),
+            None => note,
+        });
+    }
+    item
 }
 
 /// Restore `point` somewhere temporary and check it; the check that ran,

@@ -4,6 +4,7 @@ use clap::Args;
 use indicatif::HumanBytes;
 use serde::Serialize;
 use sqlvault::Result;
+use sqlvault::engine::postgres::physical::window::{self, Window};
 use sqlvault::pipeline::policy_repo;
 use sqlvault::policy::Policy;
 use sqlvault::repo::Repository;
@@ -34,6 +35,9 @@ struct Row {
     bytes_stored: u64,
     /// `primary` or `archive` with --policy; the repository otherwise.
     location: String,
+    /// For a base backup: the times and WAL it can be recovered to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restorable: Option<Window>,
 }
 
 pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
@@ -62,7 +66,13 @@ pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
             "{}",
             serde_json::to_string_pretty(&rows).expect("rows serialise")
         );
-        return Ok(0);
+        // A gap in the WAL is a failure scripts must see.
+        let gaps = rows.iter().any(|r| {
+            r.restorable
+                .as_ref()
+                .is_some_and(|w| w.missing.is_some() || !w.consistent)
+        });
+        return Ok(if gaps { 1 } else { 0 });
     }
     if rows.is_empty() {
         if !out.quiet {
@@ -103,7 +113,55 @@ pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
     let mut t = b.build();
     t.with(Style::rounded());
     println!("{t}");
-    Ok(0)
+    let gaps = print_windows(&rows);
+    Ok(if gaps { 1 } else { 0 })
+}
+
+/// The restorable window under the table, one line per base backup, and
+/// a warning for each gap in the WAL; true when there is one.
+fn print_windows(rows: &[Row]) -> bool {
+    let mut gaps = false;
+    for r in rows {
+        let Some(w) = &r.restorable else { continue };
+        if !w.consistent {
+            gaps = true;
+            eprintln!(
+                "sqlvault: warning: base backup {} of cluster {} cannot be restored: the WAL up to its end ({}) is not all archived",
+                &r.id[..8],
+                r.database,
+                w.from_lsn
+            );
+            continue;
+        }
+        println!(
+            "{} cluster {}: restorable from {} to {} (timeline {}, WAL up to {})",
+            &r.id[..8],
+            r.database,
+            w.from,
+            w.to,
+            w.timeline,
+            if w.last_segment.is_empty() {
+                "none"
+            } else {
+                &w.last_segment
+            }
+        );
+        if let Some(missing) = &w.missing {
+            gaps = true;
+            eprintln!(
+                "sqlvault: warning: WAL segment {missing} of cluster {} is missing: from base backup {}, times after {} cannot be reached{}",
+                r.database,
+                &r.id[..8],
+                w.to,
+                match &w.resumes_at {
+                    Some(t) =>
+                        format!(" (the archive resumes at {t}; a newer base backup is needed)"),
+                    None => String::new(),
+                }
+            );
+        }
+    }
+    gaps
 }
 
 fn rows_of(repo: &Repository, location: &str, database: Option<&str>) -> Result<Vec<Row>> {
@@ -115,10 +173,12 @@ fn rows_of(repo: &Repository, location: &str, database: Option<&str>) -> Result<
             repo.location()
         );
     }
+    let mut windows = window::windows(repo, &all)?;
     Ok(all
         .into_iter()
         .filter(|(_, p)| database.is_none_or(|d| p.database == d))
         .map(|(id, p)| Row {
+            restorable: windows.remove(&id),
             id: id.to_hex(),
             created_at: p.created_at.clone(),
             size: p.size(),

@@ -300,18 +300,20 @@ pub fn wait_for_wal(
     progress.phase("waiting for WAL to be archived");
     let seg = meta.seg_size;
     let start = Lsn::parse(&meta.start_lsn)?.segment(seg);
-    let stop = Lsn(Lsn::parse(&meta.stop_lsn)?.0.saturating_sub(1)).segment(seg);
-    let needed: Vec<String> = (start..=stop)
+    let stop = super::window::last_needed(meta)?;
+    let mut missing: Vec<String> = (start..=stop)
         .map(|s| segment_name(meta.stop_timeline, s, seg))
         .collect();
     let began = Instant::now();
     loop {
-        let have: std::collections::HashSet<String> = repo
-            .list_logs(&meta.cluster)?
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        let missing: Vec<&String> = needed.iter().filter(|n| !have.contains(*n)).collect();
+        // Only what is still missing is looked up again.
+        let mut still = Vec::new();
+        for name in missing {
+            if repo.log_meta(&meta.cluster, &name)?.is_none() {
+                still.push(name);
+            }
+        }
+        missing = still;
         if missing.is_empty() {
             return Ok(());
         }

@@ -87,6 +87,9 @@ pub fn run(
 ) -> Result<Restored> {
     let meta = meta_of(point)?;
     recovery::check_target(&meta, &opts.target)?;
+    let archive = super::window::Archive::load(repo, &meta.cluster, meta.seg_size)?;
+    let timeline = archive.recovery_timeline(&meta, opts.timeline.as_deref())?;
+    check_reachable(&archive.window_on(repo, &meta, timeline)?, &opts.target)?;
     let run_as = owner(opts)?;
     // Found before anything is written: without them there is no check.
     let bin = match check {
@@ -98,9 +101,10 @@ pub fn run(
     for (_, dir) in &spaces {
         check_empty(dir, "tablespace directory")?;
     }
-    mkdir(to)?;
+    let mut undo = Undo::default();
+    undo.claim(to)?;
     for (_, dir) in &spaces {
-        mkdir(dir)?;
+        undo.claim(dir)?;
     }
     for d in &meta.dirs {
         if let Some(p) = path_of(&format!("{d}/"), to, &spaces) {
@@ -144,14 +148,125 @@ pub fn run(
             progress.phase("recovering");
             let user = opts.owner.clone().unwrap_or_else(default_owner);
             let r: Recovered = recovery::recover(&bin, to, run_as, &user, &meta, opts, progress)?;
+            if opts.keep_archiving {
+                mark_history_ready(to)?;
+            }
             r.describe()
         }
     };
+    undo.disarm();
     Ok(Restored {
         target: to.display().to_string(),
         bytes_written: written,
         check: check_text,
     })
+}
+
+/// Refuse, before writing anything, a target the archived WAL cannot
+/// reach: recovery would stop at the gap and promote there.
+fn check_reachable(w: &super::window::Window, target: &RecoveryTarget) -> Result<()> {
+    if !w.consistent {
+        return Err(Error::repository(format!(
+            "the WAL this base backup needs up to its end ({}) is not all archived",
+            w.from_lsn
+        ))
+        .with_hint("restore another base backup; `sqlvault points` shows which can be restored"));
+    }
+    let Some(missing) = &w.missing else {
+        if let RecoveryTarget::Time(t) = target
+            && w.to.parse::<jiff::Timestamp>().is_ok_and(|to| *t > to)
+        {
+            return Err(Error::usage(format!(
+                "time {t} is after the last commit in the archive ({})",
+                w.to
+            ))
+            .with_hint("choose an earlier time; to reach later commits, archive the server's current segment first (SELECT pg_switch_wal() on it)"));
+        }
+        return Ok(());
+    };
+    let beyond = match target {
+        RecoveryTarget::Time(t) => w.to.parse::<jiff::Timestamp>().is_ok_and(|to| *t > to),
+        RecoveryTarget::End => true,
+        _ => false,
+    };
+    if beyond {
+        return Err(Error::repository(format!(
+            "WAL segment {missing} is missing from the archive: the latest time this base backup reaches is {}",
+            w.to
+        ))
+        .with_hint("restore to a time up to then with --time, or restore a base backup taken after the gap"));
+    }
+    Ok(())
+}
+
+/// What a failed or interrupted restore removes again: the directories it
+/// made, and what it wrote into the empty ones it was given.
+#[derive(Default)]
+struct Undo {
+    made: Vec<PathBuf>,
+    filled: Vec<PathBuf>,
+    done: bool,
+}
+
+impl Undo {
+    fn claim(&mut self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            self.filled.push(dir.to_path_buf());
+        } else {
+            self.made.push(dir.to_path_buf());
+        }
+        mkdir(dir)
+    }
+
+    fn disarm(&mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for Undo {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        for d in &self.made {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        for d in &self.filled {
+            if let Ok(rd) = std::fs::read_dir(d) {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The check promoted the copy with archiving off, so the new timeline's
+/// history file was never marked for the archiver. A copy that keeps
+/// archiving into the same archive must push it, or later restores cannot
+/// follow the timeline: mark it ready, and the archiver sends it first.
+fn mark_history_ready(to: &Path) -> Result<()> {
+    let wal = to.join("pg_wal");
+    let status = wal.join("archive_status");
+    let rd = std::fs::read_dir(&wal).map_err(|e| local_io_error("reading", &wal, e))?;
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".history") || status.join(format!("{name}.done")).exists() {
+            continue;
+        }
+        let ready = status.join(format!("{name}.ready"));
+        std::fs::write(&ready, "").map_err(|e| local_io_error("writing", &ready, e))?;
+        if let Ok(meta) = std::fs::metadata(&wal) {
+            use std::os::unix::fs::MetadataExt;
+            let _ = std::os::unix::fs::chown(&ready, Some(meta.uid()), Some(meta.gid()));
+        }
+    }
+    Ok(())
 }
 
 fn default_owner() -> String {
