@@ -126,3 +126,15 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Wal(a) => commands::wal::run(&cli.global, a, &out),
     }
 }
+
+/// The time policies decide what is due at: now, or `SQLVAULT_NOW` (an
+/// RFC 3339 time) to rehearse a schedule.
+pub fn policy_now() -> Result<jiff::Timestamp, sqlvault::Error> {
+    match std::env::var("SQLVAULT_NOW") {
+        Ok(s) => s.parse().map_err(|_| {
+            sqlvault::Error::usage(format!("SQLVAULT_NOW `{s}` is not a time"))
+                .with_hint("write it as 2026-12-02T10:15:30Z, or unset it")
+        }),
+        Err(_) => Ok(jiff::Timestamp::now()),
+    }
+}

@@ -77,7 +77,7 @@ pub fn backup(
         }
     }
     super::remove_stale_temporaries(&repo, &mut report);
-    let items = execute(&repo, policy, plans, progress);
+    let items = execute(&repo, policy, plans, progress, jiff::Timestamp::now());
     report.databases.extend(items);
     Ok(record(&repo, report.finish(started)))
 }

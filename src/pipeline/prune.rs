@@ -10,6 +10,7 @@
 use super::report::{ItemReport, SessionReport};
 use super::run::summaries;
 use super::{REPOSITORY_LOCK, policy_repo, record};
+use crate::engine::postgres::physical::retention;
 use crate::error::{Error, Result};
 use crate::policy::{Policy, decide};
 use crate::repo::Repository;
@@ -59,17 +60,33 @@ pub fn prune(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<Ses
         }
         report.databases.push(item);
     }
+    let kept: Vec<_> = points
+        .iter()
+        .filter(|(id, _)| !doomed.contains(&id.to_hex()))
+        .cloned()
+        .collect();
+    let log_days = spec.retention.log_days.unwrap_or(spec.retention.daily);
+    let wal = retention::plan(&repo, &kept, log_days, now)?;
     if dry_run {
         report.notes.push(format!(
             "{} of {} restore points would be deleted",
             doomed.len(),
             decisions.len()
         ));
+        for w in &wal {
+            report.notes.push(describe_wal(w, "would delete"));
+        }
         return Ok(report.finish(started));
     }
     super::remove_stale_temporaries(&repo, &mut report);
     for id in &doomed {
         repo.storage().delete(&format!("{POINTS_DIR}{id}"))?;
+    }
+    // After the points: a kill in between leaves WAL no point needs, never
+    // a point without its WAL.
+    for w in &wal {
+        retention::apply(&repo, w)?;
+        report.notes.push(describe_wal(w, "deleted"));
     }
     let (packs, freed) = collect_garbage(&repo)?;
     report.notes.push(format!(
@@ -78,6 +95,21 @@ pub fn prune(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<Ses
         indicatif::HumanBytes(freed)
     ));
     Ok(record(&repo, report.finish(started)))
+}
+
+fn describe_wal(w: &retention::WalPlan, verb: &str) -> String {
+    match (w.delete.first(), w.delete.last()) {
+        (Some(first), Some(last)) => format!(
+            "WAL of cluster `{}`: {verb} {} file(s), {first} to {last}: {}",
+            w.cluster,
+            w.delete.len(),
+            w.reason
+        ),
+        _ => format!(
+            "WAL of cluster `{}`: nothing to delete; {}",
+            w.cluster, w.reason
+        ),
+    }
 }
 
 /// Delete packs that hold nothing a remaining point needs; returns how

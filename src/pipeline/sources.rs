@@ -3,6 +3,8 @@
 
 use crate::engine::Engine;
 use crate::engine::postgres::Postgres;
+use crate::engine::postgres::physical::Physical;
+use crate::engine::postgres::physical::archive::DEFAULT_CLUSTER;
 use crate::engine::postgres::url::Password;
 use crate::engine::sqlite::Sqlite;
 use crate::error::{Error, Kind, Result};
@@ -25,6 +27,8 @@ pub struct Protected {
 pub enum Target {
     Sqlite(PathBuf),
     Postgres(Box<Postgres>),
+    /// A whole cluster: base backups, its WAL archived by the server.
+    Physical(Box<Physical>),
 }
 
 impl Protected {
@@ -32,6 +36,7 @@ impl Protected {
         match &self.target {
             Target::Sqlite(p) => Box::new(Sqlite::new(p)),
             Target::Postgres(pg) => Box::new(pg.as_ref().clone()),
+            Target::Physical(p) => Box::new(p.as_ref().clone()),
         }
     }
 
@@ -56,6 +61,7 @@ fn is_sqlite_file(path: &Path) -> bool {
 /// every database there is now (new ones included), minus exclusions.
 pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
     match s.engine.as_str() {
+        "postgres" if s.physical => physical_cluster(s),
         "postgres" => postgres_databases(s),
         _ => sqlite_databases(s),
     }
@@ -142,6 +148,22 @@ pub fn postgres_server(s: &SourceSpec) -> Result<Postgres> {
         server.read_from_standby(standby)?;
     }
     Ok(server)
+}
+
+/// A physical source: the one cluster, read from its standby if named.
+fn physical_cluster(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let server = postgres_server(s)?;
+    let cluster = s.cluster.as_deref().unwrap_or(DEFAULT_CLUSTER);
+    let mut p = Physical::source(server.spec.clone(), cluster)?;
+    if let Some(standby) = server.standby {
+        p.primary = p.spec.replace(standby);
+    }
+    Ok(vec![Protected {
+        source: s.name.clone(),
+        label: cluster.to_string(),
+        database: cluster.to_string(),
+        target: Target::Physical(Box::new(p)),
+    }])
 }
 
 fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {

@@ -96,6 +96,14 @@ pub struct SourceSpec {
     /// PostgreSQL: a hot standby of the server to read backups from.
     #[serde(default)]
     pub standby: Option<String>,
+    /// PostgreSQL: base backups of the whole cluster, its WAL archived by
+    /// the server (`wal push`), instead of logical backups of databases.
+    #[serde(default)]
+    pub physical: bool,
+    /// PostgreSQL with `physical`: the cluster's name in the repository,
+    /// as given to `wal push --cluster` (default `main`).
+    #[serde(default)]
+    pub cluster: Option<String>,
     /// PostgreSQL: connections copying tables (default: the cores, at most 4).
     #[serde(default)]
     pub jobs: Option<usize>,
@@ -163,8 +171,6 @@ pub struct Policy {
 }
 
 const ENGINES: &[&str] = &["sqlite", "postgres"];
-/// Engines with log backups (none yet).
-const LOG_ENGINES: &[&str] = &[];
 
 /// `file:line:column` of a byte offset.
 fn position(file: &Path, text: &str, offset: usize) -> String {
@@ -273,16 +279,17 @@ impl Policy {
                 ));
             }
         }
-        // Validated now, used once an engine has log backups.
+        // For a physical source, log-every-minutes is the recovery point
+        // objective its archived WAL must meet; other sources have no logs.
         if spec.schedule.log_every_minutes.is_some()
-            && spec
-                .sources
-                .iter()
-                .any(|s| !LOG_ENGINES.contains(&s.engine.as_str()))
+            && let Some(s) = spec.sources.iter().find(|s| !s.physical)
         {
             return Err(bad(
                 "log-every-minutes",
-                "log backups need an engine that has them; sqlite has none (remove log-every-minutes)".into(),
+                format!(
+                    "log-every-minutes needs every source to have log backups: source `{}` has none (only postgres sources with `physical = true` do; remove log-every-minutes or give it its own policy)",
+                    s.name
+                ),
             ));
         }
         if let Some(l) = spec.options.compression

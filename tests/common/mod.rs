@@ -37,6 +37,7 @@ const ENV_TO_CLEAR: &[&str] = &[
     "AZURE_STORAGE_ACCOUNT",
     "AZURE_STORAGE_BLOB_ENDPOINT",
     "SQLVAULT_AZURE_REQUEST_LOG",
+    "SQLVAULT_NOW",
 ];
 
 /// Path of the binary under test (for spawning children directly).

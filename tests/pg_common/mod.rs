@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+pub mod archiving;
 pub mod compare;
 pub mod standby;
 
@@ -34,13 +35,13 @@ pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(Cluster::start)
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
 /// The newest installed server's binaries.
-fn server_bindir() -> PathBuf {
+pub fn server_bindir() -> PathBuf {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|rd| rd.flatten().map(|e| e.path().join("bin")).collect())
         .unwrap_or_default();
@@ -132,31 +133,13 @@ impl Cluster {
             c.port,
             dir.display()
         );
-        // The watchdog stops the server when this process goes away, even by a kill.
-        let watchdog = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} -D '{data}' -m immediate \
-             >/dev/null 2>&1; rm -rf '{dir}'",
-            pid = std::process::id(),
-            stop = if as_postgres {
-                format!(
-                    "runuser -u postgres -- {}",
-                    c.bindir.join("pg_ctl").display()
-                )
-            } else {
-                c.bindir.join("pg_ctl").display().to_string()
-            },
-            data = dir.join("data").display(),
-            dir = dir.display(),
-        );
-        // Never waited for: it must outlive this process.
-        #[allow(clippy::zombie_processes)]
-        Command::new("sh")
-            .args(["-c", &watchdog])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let pg_ctl = c.bindir.join("pg_ctl").display().to_string();
+        let pg_ctl = if as_postgres {
+            format!("runuser -u postgres -- {pg_ctl}")
+        } else {
+            pg_ctl
+        };
+        spawn_watchdog(&pg_ctl, &dir.join("data"), &dir);
         let out = c
             .tool("pg_ctl")
             .arg("-D")
@@ -282,6 +265,27 @@ impl Cluster {
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// A process that stops the server of `data` and removes `dir` when this
+/// test process goes away, even by a kill.
+pub fn spawn_watchdog(pg_ctl: &str, data: &Path, dir: &Path) {
+    let watchdog = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {pg_ctl} -D '{data}' -m immediate \
+         >/dev/null 2>&1; rm -rf '{dir}'",
+        pid = std::process::id(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    // Never waited for: it must outlive this process.
+    #[allow(clippy::zombie_processes)]
+    Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
 }
 
 pub fn quote_ident(s: &str) -> String {

@@ -17,6 +17,6 @@ pub struct ArchiveArgs {
 
 pub fn run(_g: &Global, a: &ArchiveArgs, out: &Output) -> Result<i32> {
     let policy = Policy::load(&a.policy)?;
-    let report = pipeline::archive::archive(&policy, jiff::Timestamp::now(), a.dry_run)?;
+    let report = pipeline::archive::archive(&policy, crate::cli::policy_now()?, a.dry_run)?;
     Ok(out.report(&report))
 }

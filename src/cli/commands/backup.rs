@@ -110,10 +110,12 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
                 sources.push((s.clone(), Box::new(e)));
             }
             Location::Postgres(url) if a.physical => {
-                let from = a.standby.as_deref().unwrap_or(&url);
-                let spec = ConnSpec::parse(from)?.resolve(&|k| std::env::var(k).ok())?;
+                let resolve = |u: &str| ConnSpec::parse(u)?.resolve(&|k| std::env::var(k).ok());
                 let cluster = a.cluster.as_deref().unwrap_or(DEFAULT_CLUSTER);
-                let mut e = Physical::source(spec, cluster)?;
+                let mut e = Physical::source(resolve(&url)?, cluster)?;
+                if let Some(standby) = &a.standby {
+                    e.primary = e.spec.replace(resolve(standby)?);
+                }
                 e.wal_timeout = Duration::from_secs(a.wal_timeout);
                 sources.push((url.clone(), Box::new(e)));
             }

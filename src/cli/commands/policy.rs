@@ -102,7 +102,7 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
     }
     println!("schedule: {}", spec.schedule.describe());
     let zone = spec.schedule.zone().map_err(sqlvault::Error::usage)?;
-    let next = sqlvault::policy::next_slots(&spec.schedule, jiff::Timestamp::now(), 4)
+    let next = sqlvault::policy::next_slots(&spec.schedule, crate::cli::policy_now()?, 4)
         .map_err(sqlvault::Error::usage)?;
     for d in next {
         println!(

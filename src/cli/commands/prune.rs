@@ -17,6 +17,6 @@ pub struct PruneArgs {
 
 pub fn run(_g: &Global, a: &PruneArgs, out: &Output) -> Result<i32> {
     let policy = Policy::load(&a.policy)?;
-    let report = pipeline::prune::prune(&policy, jiff::Timestamp::now(), a.dry_run)?;
+    let report = pipeline::prune::prune(&policy, crate::cli::policy_now()?, a.dry_run)?;
     Ok(out.report(&report))
 }

@@ -17,6 +17,6 @@ pub struct RunArgs {
 
 pub fn run(_g: &Global, a: &RunArgs, out: &Output) -> Result<i32> {
     let policy = Policy::load(&a.policy)?;
-    let report = pipeline::run::run(&policy, jiff::Timestamp::now(), a.dry_run, &out.progress)?;
+    let report = pipeline::run::run(&policy, crate::cli::policy_now()?, a.dry_run, &out.progress)?;
     Ok(out.report(&report))
 }

@@ -26,7 +26,26 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
                     ),
                 ));
             }
-            if s.databases.is_empty() && !s.auto_protect {
+            if s.physical {
+                if !s.databases.is_empty() || s.auto_protect || !s.exclude.is_empty() {
+                    return Err((
+                        "physical",
+                        format!(
+                            "source `{n}` has `physical = true`: it backs up the whole cluster, so `databases`, `auto-protect` and `exclude` do not apply"
+                        ),
+                    ));
+                }
+                if let Some(c) = &s.cluster {
+                    crate::repo::logs::check_cluster_name(c).map_err(|e| ("cluster", e.message))?;
+                }
+            } else if s.cluster.is_some() {
+                return Err((
+                    "cluster",
+                    format!(
+                        "`cluster` is for sources with `physical = true`; source `{n}` is logical"
+                    ),
+                ));
+            } else if s.databases.is_empty() && !s.auto_protect {
                 return Err((
                     "source",
                     format!(
@@ -51,6 +70,8 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
                 ("password-file", s.password_file.is_some()),
                 ("jobs", s.jobs.is_some()),
                 ("standby", s.standby.is_some()),
+                ("physical", s.physical),
+                ("cluster", s.cluster.is_some()),
             ] {
                 if set {
                     return Err((

@@ -77,7 +77,7 @@ fn errors_point_at_file_line_and_column() {
         (
             "at = \"02:00\" }",
             "at = \"02:00\" }\nlog-every-minutes = 15",
-            "p.toml:14:1: log backups need an engine",
+            "p.toml:14:1: log-every-minutes needs every source to have log backups",
         ),
         (
             "engine = \"sqlite\"",

@@ -5,12 +5,16 @@
 pub mod archive;
 mod basebackup;
 pub mod meta;
+pub mod objective;
+mod records;
 mod recovery;
 pub mod replication;
 mod restore;
+pub mod retention;
 pub mod server;
 pub mod target;
 pub mod wal;
+pub mod window;
 
 use super::url::ConnSpec;
 use crate::engine::{Engine, Exported, RestoreOptions, Restored};
@@ -64,6 +68,9 @@ impl PhysicalOptions {
 pub struct Physical {
     /// The server to read the base backup from (a primary or a standby).
     pub spec: Option<ConnSpec>,
+    /// The primary, when `spec` is a standby of it: named as the source,
+    /// and asked to switch WAL.
+    pub primary: Option<ConnSpec>,
     /// The log archive's cluster name.
     pub cluster: String,
     /// How long a base backup waits for its WAL to be archived.
@@ -77,6 +84,7 @@ impl Physical {
         crate::repo::logs::check_cluster_name(cluster)?;
         Ok(Physical {
             spec: Some(spec),
+            primary: None,
             cluster: cluster.to_string(),
             wal_timeout: Duration::from_secs(300),
             to: None,
@@ -86,6 +94,7 @@ impl Physical {
     pub fn target(dir: PathBuf) -> Physical {
         Physical {
             spec: None,
+            primary: None,
             cluster: String::new(),
             wal_timeout: Duration::ZERO,
             to: Some(dir),
@@ -99,7 +108,12 @@ impl Engine for Physical {
     }
 
     fn source(&self) -> String {
-        let server = self.spec.as_ref().map(|s| s.server()).unwrap_or_default();
+        let server = self
+            .primary
+            .as_ref()
+            .or(self.spec.as_ref())
+            .map(|s| s.server())
+            .unwrap_or_default();
         format!("{server} cluster {}", self.cluster)
     }
 
