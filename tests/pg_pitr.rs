@@ -550,3 +550,79 @@ log-days = 1
     let (ids, report) = restore_ids(&a, "latest", "after-prune", &[]);
     assert!(ids.contains(&201), "{report:#}");
 }
+
+#[test]
+fn one_database_at_a_point_in_time_into_a_running_server() {
+    let a = Archiving::start("onedb", &[]);
+    a.client()
+        .batch_execute("CREATE DATABASE app; CREATE DATABASE other")
+        .unwrap_or_else(|_| {
+            let mut c = a.client();
+            c.batch_execute("CREATE DATABASE app").unwrap();
+            c.batch_execute("CREATE DATABASE other").unwrap();
+        });
+    let mut app = a.client_of("app");
+    app.batch_execute(
+        "CREATE TABLE orders (id int PRIMARY KEY, note text, at timestamptz DEFAULT now());
+         INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 5000) g;
+         CREATE SEQUENCE s; SELECT setval('s', 42);",
+    )
+    .unwrap();
+    base_backup(&a);
+    app.batch_execute("UPDATE orders SET note = 'changed' WHERE id % 7 = 0")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let expected = pg_common::compare::contents(&mut app);
+    let at = server_now(&a);
+    std::thread::sleep(Duration::from_millis(50));
+    // Sequences are not transactional: a setval before the first commit
+    // after the target would be replayed. After it, it is not.
+    app.batch_execute("DELETE FROM orders WHERE id > 4000")
+        .unwrap();
+    app.batch_execute("SELECT setval('s', 99)").unwrap();
+    a.switch_and_wait();
+
+    let url = format!("postgres://postgres@127.0.0.1:{}/app_at", a.port);
+    let out = a.vault(&[
+        "--json",
+        "restore",
+        "latest",
+        "--time",
+        &at,
+        "--database",
+        "app",
+        "--to",
+        &url,
+    ]);
+    out.expect_code(0);
+    let report = out.json();
+    let got = pg_common::compare::contents(&mut a.client_of("app_at"));
+    assert_eq!(got, expected, "{report:#}");
+    assert!(
+        check_text(&report).contains("copied through restore point"),
+        "{report:#}"
+    );
+    // The scratch cluster is gone.
+    let left: Vec<_> = std::fs::read_dir(a.dir.join("home/tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("sqlvault-pitr-")
+        })
+        .collect();
+    assert!(left.is_empty(), "scratch clusters left: {left:?}");
+
+    // Without --database: refused, and nothing is created.
+    let out = a.vault(&[
+        "restore",
+        "latest",
+        "--time",
+        &at,
+        "--to",
+        &url.replace("app_at", "none"),
+    ]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("--database"), "{}", out.stderr);
+}

@@ -5,6 +5,7 @@
 pub mod adhoc;
 pub mod archive;
 pub mod history;
+mod pitr;
 pub mod policy_repo;
 pub mod prune;
 pub mod rehydrate;
@@ -205,7 +206,7 @@ pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn En
         crate::engine::postgres::physical::ENGINE => {
             if crate::engine::postgres::url::is_postgres_url(target) {
                 return Err(Error::usage(
-                    "restoring one database out of a base backup into a server is not supported by this version",
+                    "a base backup restores into a server only through `restore --database NAME`",
                 )
                 .with_hint("restore the cluster into a directory with --to DIR, then start it"));
             }
@@ -236,7 +237,7 @@ pub struct Failed {
 /// report (recorded in the repository), and the error that decides the
 /// exit code.
 pub fn restore(
-    repo: &Repository,
+    repo: &Arc<Repository>,
     point_spec: &str,
     database: Option<&str>,
     target: &str,
@@ -274,7 +275,7 @@ pub fn restore(
 /// The steps of [`restore`], filling in `item` as they learn more.
 #[allow(clippy::too_many_arguments)]
 fn restore_into(
-    repo: &Repository,
+    repo: &Arc<Repository>,
     point_spec: &str,
     database: Option<&str>,
     target: &str,
@@ -298,6 +299,9 @@ fn restore_into(
     };
     item.database = point.database.clone();
     item.restore_point = Some(id.to_hex());
+    if point.engine == physical::ENGINE && crate::engine::postgres::url::is_postgres_url(target) {
+        return pitr::restore_database(repo, &point, database, target, opts, progress, item);
+    }
     let engine = engine_for_point(&point, target)?;
     warnings.extend(engine.remove_restore_leftovers());
     let index = repo.index_for(&[&point])?;

@@ -26,7 +26,7 @@ impl Archiving {
     /// initdb, `sqlvault init`, then start with archiving into the repository.
     pub fn start(cluster: &str, extra: &[&str]) -> Archiving {
         let dir = tempfile::Builder::new()
-            .prefix("sqlvault-pitr-")
+            .prefix("sqlvault-archiving-")
             .tempdir_in("/tmp")
             .unwrap()
             .keep();
@@ -140,7 +140,11 @@ impl Archiving {
     }
 
     pub fn client(&self) -> postgres::Client {
-        connect(&self.dir, self.port)
+        connect(&self.dir, self.port, "postgres")
+    }
+
+    pub fn client_of(&self, db: &str) -> postgres::Client {
+        connect(&self.dir, self.port, db)
     }
 
     /// sqlvault on this repository with its key file, no progress.
@@ -220,7 +224,7 @@ pub struct Copy<'a> {
 
 impl Copy<'_> {
     pub fn client(&self) -> postgres::Client {
-        connect(&self.sock, self.port)
+        connect(&self.sock, self.port, "postgres")
     }
 
     pub fn switch_and_wait(&self) {
@@ -265,12 +269,12 @@ pub fn switch_and_wait(c: &mut postgres::Client, log: &Path) {
     }
 }
 
-fn connect(sock: &Path, port: u16) -> postgres::Client {
+fn connect(sock: &Path, port: u16, db: &str) -> postgres::Client {
     postgres::Config::new()
         .host_path(sock)
         .port(port)
         .user("postgres")
-        .dbname("postgres")
+        .dbname(db)
         .connect(postgres::NoTls)
         .unwrap_or_else(|e| panic!("cannot connect to the server at {sock:?}: {e}"))
 }

@@ -11,6 +11,7 @@ mod recovery;
 pub mod replication;
 mod restore;
 pub mod retention;
+pub mod scratch;
 pub mod server;
 pub mod target;
 pub mod wal;

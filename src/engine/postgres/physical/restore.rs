@@ -269,7 +269,7 @@ fn mark_history_ready(to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn default_owner() -> String {
+pub(super) fn default_owner() -> String {
     if server::is_root() && server::user("postgres").is_some() {
         "postgres".into()
     } else {
@@ -278,7 +278,7 @@ fn default_owner() -> String {
 }
 
 /// Root must hand the files to a user: the server refuses to run as root.
-fn owner(opts: &PhysicalOptions) -> Result<Option<RunAs>> {
+pub(super) fn owner(opts: &PhysicalOptions) -> Result<Option<RunAs>> {
     if !server::is_root() {
         if opts.owner.is_some() {
             return Err(Error::usage("--owner needs sqlvault to run as root")
