@@ -626,3 +626,111 @@ fn one_database_at_a_point_in_time_into_a_running_server() {
     out.expect_code(2);
     assert!(out.stderr.contains("--database"), "{}", out.stderr);
 }
+
+/// SIGKILL `cmd` after `ms` milliseconds, or let it finish; its exit code
+/// (-1 when killed).
+fn kill_after(mut cmd: std::process::Command, ms: u64) -> i32 {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_millis(ms) {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code().unwrap_or(-1);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    -1
+}
+
+#[test]
+fn killed_pushes_and_base_backups_leave_the_archive_complete() {
+    let a = Archiving::start("kills", &[]);
+    let mut c = a.client();
+    c.batch_execute(
+        "CREATE TABLE ticks (id int PRIMARY KEY);
+         CREATE TABLE filler AS SELECT g, md5(g::text) AS v FROM generate_series(1, 100000) g;",
+    )
+    .unwrap();
+    insert_rows(&mut c, 1, 5);
+    a.switch_and_wait();
+    let dir = a.repo.join("wal/kills");
+    let mut segs: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 24)
+        .collect();
+    segs.sort();
+    let seg = segs.last().unwrap().clone();
+    let file = a.dir.join("restores").join(&seg);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    a.vault(&[
+        "wal",
+        "fetch",
+        &seg,
+        &file.display().to_string(),
+        "--cluster",
+        "kills",
+    ])
+    .expect_code(0);
+    let original = std::fs::read(&file).unwrap();
+
+    // Killed at random moments, then retried as the server would.
+    let mut rng = Rng::new(7);
+    for _ in 0..12 {
+        std::fs::remove_file(dir.join(&seg)).unwrap();
+        let mut cmd = a.vault_cmd();
+        cmd.args([
+            "wal",
+            "push",
+            &file.display().to_string(),
+            "--cluster",
+            "kills",
+        ]);
+        let code = kill_after(cmd, rng.below(60));
+        if code != -1 {
+            assert_eq!(code, 0);
+        }
+        a.vault(&[
+            "wal",
+            "push",
+            &file.display().to_string(),
+            "--cluster",
+            "kills",
+        ])
+        .expect_code(0);
+    }
+    std::fs::remove_file(&file).unwrap();
+    a.vault(&[
+        "wal",
+        "fetch",
+        &seg,
+        &file.display().to_string(),
+        "--cluster",
+        "kills",
+    ])
+    .expect_code(0);
+    assert!(
+        std::fs::read(&file).unwrap() == original,
+        "the segment changed"
+    );
+
+    // A base backup killed part-way leaves the repository valid, and the
+    // next one is restorable.
+    for ms in [300, 900] {
+        let mut cmd = a.vault_cmd();
+        cmd.args(["backup", "--physical", "--cluster", "kills", &a.url()]);
+        kill_after(cmd, ms);
+    }
+    base_backup(&a);
+    let last = insert_rows(&mut c, 6, 9);
+    insert_rows(&mut c, 10, 10);
+    a.switch_and_wait();
+    a.vault(&["--json", "verify"]).expect_code(0);
+    let (ids, report) = restore_ids(&a, "latest", "after-kills", &["--time", &last]);
+    assert_eq!(ids, (1..=9).collect::<Vec<i32>>(), "{report:#}");
+}
