@@ -312,6 +312,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Archive one WAL file (archive_command = ''sqlvault wal push %p ...''); exits 0 only once it is stored')
             [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Restore one archived WAL file (restore_command = ''sqlvault wal fetch %f %p ...''); exit 1: not in the archive')
+            [CompletionResult]::new('prefetch', 'prefetch', [CompletionResultType]::ParameterValue, 'Fetch the segments after FILE into the spool beside PATH (started by `wal fetch`)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -330,6 +331,21 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;wal;fetch' {
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster''s name in the repository')
+            [CompletionResult]::new('--prefetch', '--prefetch', [CompletionResultType]::ParameterName, 'Segments to fetch ahead, in parallel, while the server replays this one (0: none); they wait in `.sqlvault-prefetch` beside PATH')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'sqlvault;wal;prefetch' {
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster''s name in the repository')
+            [CompletionResult]::new('--prefetch', '--prefetch', [CompletionResultType]::ParameterName, 'Segments to fetch ahead, in parallel, while the server replays this one (0: none); they wait in `.sqlvault-prefetch` beside PATH')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
@@ -344,6 +360,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         'sqlvault;wal;help' {
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Archive one WAL file (archive_command = ''sqlvault wal push %p ...''); exits 0 only once it is stored')
             [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Restore one archived WAL file (restore_command = ''sqlvault wal fetch %f %p ...''); exit 1: not in the archive')
+            [CompletionResult]::new('prefetch', 'prefetch', [CompletionResultType]::ParameterValue, 'Fetch the segments after FILE into the spool beside PATH (started by `wal fetch`)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -351,6 +368,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;wal;help;fetch' {
+            break
+        }
+        'sqlvault;wal;help;prefetch' {
             break
         }
         'sqlvault;wal;help;help' {
@@ -424,12 +444,16 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         'sqlvault;help;wal' {
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Archive one WAL file (archive_command = ''sqlvault wal push %p ...''); exits 0 only once it is stored')
             [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Restore one archived WAL file (restore_command = ''sqlvault wal fetch %f %p ...''); exit 1: not in the archive')
+            [CompletionResult]::new('prefetch', 'prefetch', [CompletionResultType]::ParameterValue, 'Fetch the segments after FILE into the spool beside PATH (started by `wal fetch`)')
             break
         }
         'sqlvault;help;wal;push' {
             break
         }
         'sqlvault;help;wal;fetch' {
+            break
+        }
+        'sqlvault;help;wal;prefetch' {
             break
         }
         'sqlvault;help;help' {

@@ -118,6 +118,9 @@ _sqlvault() {
             sqlvault__subcmd__help__subcmd__wal,fetch)
                 cmd="sqlvault__subcmd__help__subcmd__wal__subcmd__fetch"
                 ;;
+            sqlvault__subcmd__help__subcmd__wal,prefetch)
+                cmd="sqlvault__subcmd__help__subcmd__wal__subcmd__prefetch"
+                ;;
             sqlvault__subcmd__help__subcmd__wal,push)
                 cmd="sqlvault__subcmd__help__subcmd__wal__subcmd__push"
                 ;;
@@ -139,6 +142,9 @@ _sqlvault() {
             sqlvault__subcmd__wal,help)
                 cmd="sqlvault__subcmd__wal__subcmd__help"
                 ;;
+            sqlvault__subcmd__wal,prefetch)
+                cmd="sqlvault__subcmd__wal__subcmd__prefetch"
+                ;;
             sqlvault__subcmd__wal,push)
                 cmd="sqlvault__subcmd__wal__subcmd__push"
                 ;;
@@ -147,6 +153,9 @@ _sqlvault() {
                 ;;
             sqlvault__subcmd__wal__subcmd__help,help)
                 cmd="sqlvault__subcmd__wal__subcmd__help__subcmd__help"
+                ;;
+            sqlvault__subcmd__wal__subcmd__help,prefetch)
+                cmd="sqlvault__subcmd__wal__subcmd__help__subcmd__prefetch"
                 ;;
             sqlvault__subcmd__wal__subcmd__help,push)
                 cmd="sqlvault__subcmd__wal__subcmd__help__subcmd__push"
@@ -552,7 +561,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help__subcmd__wal)
-            opts="push fetch"
+            opts="push fetch prefetch"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -566,6 +575,20 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__help__subcmd__wal__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__help__subcmd__wal__subcmd__prefetch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1056,7 +1079,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__wal)
-            opts="-q -h --repo --password-file --key-file --json --quiet --no-progress --help push fetch help"
+            opts="-q -h --repo --password-file --key-file --json --quiet --no-progress --help push fetch prefetch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,13 +1105,17 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__wal__subcmd__fetch)
-            opts="-q -h --cluster --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-q -h --cluster --prefetch --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefetch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1112,7 +1139,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__wal__subcmd__help)
-            opts="push fetch help"
+            opts="push fetch prefetch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1153,6 +1180,20 @@ _sqlvault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlvault__subcmd__wal__subcmd__help__subcmd__prefetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlvault__subcmd__wal__subcmd__help__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1160,6 +1201,40 @@ _sqlvault() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlvault__subcmd__wal__subcmd__prefetch)
+            opts="-q -h --cluster --prefetch --repo --password-file --key-file --json --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefetch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -658,6 +658,8 @@ fn killed_pushes_and_base_backups_leave_the_archive_complete() {
     .unwrap();
     insert_rows(&mut c, 1, 5);
     a.switch_and_wait();
+    c.batch_execute("CHECKPOINT").unwrap();
+    a.switch_and_wait();
     let dir = a.repo.join("wal/kills");
     let mut segs: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -678,6 +680,44 @@ fn killed_pushes_and_base_backups_leave_the_archive_complete() {
     ])
     .expect_code(0);
     let original = std::fs::read(&file).unwrap();
+
+    // A fetch spools the next segments in the background; the next fetch
+    // takes its segment from there.
+    let first = a.dir.join("restores").join("first");
+    a.vault(&[
+        "wal",
+        "fetch",
+        &segs[0],
+        &first.display().to_string(),
+        "--cluster",
+        "kills",
+        "--prefetch",
+        "2",
+    ])
+    .expect_code(0);
+    let spooled = a.dir.join("restores/.sqlvault-prefetch").join(&segs[1]);
+    let began = Instant::now();
+    while !spooled.exists() {
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "{spooled:?} was not prefetched"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = a.dir.join("restores").join("second");
+    a.vault(&[
+        "wal",
+        "fetch",
+        &segs[1],
+        &second.display().to_string(),
+        "--cluster",
+        "kills",
+        "--prefetch",
+        "0",
+    ])
+    .expect_code(0);
+    assert!(!spooled.exists(), "the spooled segment was not taken");
+    assert_eq!(std::fs::metadata(&second).unwrap().len(), 16 << 20);
 
     // Killed at random moments, then retried as the server would.
     let mut rng = Rng::new(7);

@@ -103,11 +103,91 @@ pub fn fetch(repo: &Repository, cluster: &str, file: &str, dest: &Path) -> Resul
         return Err(Error::usage(format!("`{file}` is not a WAL file name"))
             .with_hint("restore_command must pass %f and %p"));
     }
+    // Fetched ahead by an earlier call: already checked, same file system.
+    let spooled = spool_dir(dest).join(file);
+    if spooled.is_file() && std::fs::rename(&spooled, dest).is_ok() {
+        return Ok(true);
+    }
     let Some((_, data)) = repo.get_log(cluster, file)? else {
         return Ok(false);
     };
     write_atomically(dest, &data)?;
     Ok(true)
+}
+
+/// Where segments fetched ahead wait: a directory beside the file the
+/// server asked for (in `pg_wal`), so taking one is a rename.
+pub fn spool_dir(dest: &Path) -> std::path::PathBuf {
+    dest.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join(SPOOL_DIR)
+}
+
+pub const SPOOL_DIR: &str = ".sqlvault-prefetch";
+
+/// Remove the spool of a data directory once recovery is over, after the
+/// prefetch still running (if any) has finished.
+pub fn remove_spool(data: &Path) {
+    let spool = data.join("pg_wal").join(SPOOL_DIR);
+    if let Ok(lock) = std::fs::File::open(spool.join(".lock")) {
+        let _ = lock.lock();
+    }
+    let _ = std::fs::remove_dir_all(&spool);
+}
+
+/// Fetch the `count` segments after `file` on its timeline into the spool
+/// beside `dest`, `count` at a time, stopping at the end of the archive.
+/// Only one prefetch runs per spool; the others return at once.
+pub fn prefetch(
+    repo: &Repository,
+    cluster: &str,
+    file: &str,
+    dest: &Path,
+    count: u64,
+) -> Result<usize> {
+    let seg_size = 16 << 20;
+    let Some(WalFile::Segment { timeline, segno }) = WalFile::parse(file, seg_size) else {
+        return Ok(0);
+    };
+    let spool = spool_dir(dest);
+    std::fs::create_dir_all(&spool).map_err(|e| local_io_error("creating", &spool, e))?;
+    let lock_path = spool.join(".lock");
+    let lock =
+        std::fs::File::create(&lock_path).map_err(|e| local_io_error("creating", &lock_path, e))?;
+    if lock.try_lock().is_err() {
+        return Ok(0);
+    }
+    // Segments the server has taken are gone from the spool; older ones
+    // left behind (a timeline switch) are not needed again.
+    if let Ok(rd) = std::fs::read_dir(&spool) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(WalFile::Segment { segno: s, .. }) = WalFile::parse(&name, seg_size)
+                && s <= segno
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let wanted: Vec<String> = (segno + 1..=segno + count)
+        .map(|s| wal::segment_name(timeline, s, seg_size))
+        .filter(|n| !spool.join(n).exists())
+        .collect();
+    let fetched = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for name in &wanted {
+            let (spool, fetched) = (&spool, &fetched);
+            scope.spawn(move || {
+                if let Ok(Some((_, data))) = repo.get_log(cluster, name)
+                    && write_atomically(&spool.join(name), &data).is_ok()
+                {
+                    fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    Ok(fetched.into_inner())
 }
 
 /// Write through a temporary file beside `dest`, then rename: the server

@@ -147,7 +147,9 @@ pub fn run(
         Some(bin) => {
             progress.phase("recovering");
             let user = opts.owner.clone().unwrap_or_else(default_owner);
-            let r: Recovered = recovery::recover(&bin, to, run_as, &user, &meta, opts, progress)?;
+            let r = recovery::recover(&bin, to, run_as, &user, &meta, opts, progress);
+            super::archive::remove_spool(to);
+            let r: Recovered = r?;
             if opts.keep_archiving {
                 mark_history_ready(to)?;
             }
