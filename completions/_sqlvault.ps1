@@ -166,6 +166,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;verify' {
             [CompletionResult]::new('--pg-server', '--pg-server', [CompletionResultType]::ParameterName, 'With --restore: a PostgreSQL server (postgres://user@host/) to restore PostgreSQL points into, each in a scratch database that is dropped afterwards')
+            [CompletionResult]::new('--pg-bin', '--pg-bin', [CompletionResultType]::ParameterName, 'With --restore: the directory holding the PostgreSQL server binaries that test-restore base backups (else found by the backup''s version)')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')

@@ -1049,13 +1049,17 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__verify)
-            opts="-q -h --restore --pg-server --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-q -h --restore --pg-server --pg-bin --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pg-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pg-bin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -136,6 +136,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s q -l quiet
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l pg-server -d 'With --restore: a PostgreSQL server (postgres://user@host/) to restore PostgreSQL points into, each in a scratch database that is dropped afterwards' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l pg-bin -d 'With --restore: the directory holding the PostgreSQL server binaries that test-restore base backups (else found by the backup\'s version)' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l key-file -d 'Use the whole content of this file as the repository key' -r -F

@@ -770,7 +770,23 @@ fn killed_pushes_and_base_backups_leave_the_archive_complete() {
     let last = insert_rows(&mut c, 6, 9);
     insert_rows(&mut c, 10, 10);
     a.switch_and_wait();
-    a.vault(&["--json", "verify"]).expect_code(0);
+    // verify --restore test-restores the newest base backup to the end of
+    // the archive and to a random time inside its window.
+    let out = a.vault(&["--json", "verify", "--restore"]);
+    out.expect_code(0);
+    let checks: Vec<String> = out.json()["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["check"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c.contains("to the end of the archive")
+                && c.matches("pg_amcheck clean").count() == 2),
+        "{checks:#?}"
+    );
     let (ids, report) = restore_ids(&a, "latest", "after-kills", &["--time", &last]);
     assert_eq!(ids, (1..=9).collect::<Vec<i32>>(), "{report:#}");
 }

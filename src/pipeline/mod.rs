@@ -327,6 +327,7 @@ pub fn verify(
     repo: &Repository,
     test_restore: bool,
     pg_server: Option<&str>,
+    physical_opts: &physical::PhysicalOptions,
     progress: &dyn ProgressFactory,
 ) -> Result<SessionReport> {
     let (mut report, started) = SessionReport::new("verify", repo.location());
@@ -360,6 +361,13 @@ pub fn verify(
         None
     };
     let mut untested = 0;
+    // Of each cluster, the newest base backup is test-restored.
+    let newest_base: std::collections::HashMap<String, PointId> = points
+        .iter()
+        .filter_map(|(id, p)| Some((id, p.as_ref()?)))
+        .filter(|(_, p)| p.engine == physical::ENGINE)
+        .map(|(id, p)| (p.database.clone(), *id))
+        .collect();
     for (id, point) in points {
         let t0 = Instant::now();
         let name = point
@@ -383,7 +391,14 @@ pub fn verify(
             );
         } else if let (Some(index), Some(point)) = (&index, &point) {
             item.bytes_read = point.size();
-            match test_restore_point(repo, index, &id, point, pg_server, progress) {
+            let newest = newest_base.get(&point.database) == Some(&id);
+            let restored = if point.engine == physical::ENGINE {
+                test_restore_base(repo, index, &id, point, newest, physical_opts, progress)
+                    .map(Some)
+            } else {
+                test_restore_point(repo, index, &id, point, pg_server, progress)
+            };
+            match restored {
                 Ok(Some(check)) => item.check = Some(check),
                 Ok(None) => {
                     item.note = Some("objects checked; not test-restored".into());
@@ -471,6 +486,48 @@ fn check_wal_chain(
         });
     }
     item
+}
+
+/// Test-restore the newest base backup of a cluster to the end of its
+/// archive and to a random time inside its window; older ones are checked
+/// object by object and by their WAL chain only.
+fn test_restore_base(
+    repo: &Repository,
+    index: &crate::repo::index::Index,
+    id: &PointId,
+    point: &RestorePoint,
+    newest: bool,
+    opts: &physical::PhysicalOptions,
+    progress: &dyn ProgressFactory,
+) -> Result<String> {
+    if !newest {
+        return Ok(
+            "objects checked; only the newest base backup of a cluster is test-restored".into(),
+        );
+    }
+    let p = progress.start("test-restore", &point.database);
+    let end = physical::scratch::test_restore(repo, index, point, opts, p.as_ref())?;
+    let windows = physical::window::windows(repo, &[(*id, point.clone())])?;
+    let Some(w) = windows.get(id) else {
+        return Ok(end);
+    };
+    let (Ok(from), Ok(to)) = (
+        w.from.parse::<jiff::Timestamp>(),
+        w.to.parse::<jiff::Timestamp>(),
+    ) else {
+        return Ok(end);
+    };
+    let span = to.duration_since(from);
+    if span.as_micros() < 2 || w.missing.is_some() {
+        return Ok(format!("to the end of the archive: {end}"));
+    }
+    use rand::Rng;
+    let offset = rand::thread_rng().gen_range(0..span.as_micros()) as i64;
+    let at = from + jiff::SignedDuration::from_micros(offset);
+    let mut at_opts = opts.clone();
+    at_opts.target = physical::RecoveryTarget::Time(at);
+    let mid = physical::scratch::test_restore(repo, index, point, &at_opts, p.as_ref())?;
+    Ok(format!("to the end of the archive: {end}; to {at}: {mid}"))
 }
 
 /// Restore `point` somewhere temporary and check it; the check that ran,

@@ -136,7 +136,7 @@ fn physical_options(g: &Global, r: &RecoveryArgs) -> Result<PhysicalOptions> {
 
 /// `sqlvault wal fetch %f %p` with this repository and key, as absolute
 /// paths: the server runs it from the data directory.
-fn restore_command(g: &Global) -> Result<String> {
+pub fn restore_command(g: &Global) -> Result<String> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::usage(format!("cannot find the sqlvault executable: {e}")))?;
     let abs = |p: &std::path::Path| {

@@ -13,6 +13,10 @@ pub struct VerifyArgs {
     /// dropped afterwards.
     #[arg(long, value_name = "URL")]
     pub pg_server: Option<String>,
+    /// With --restore: the directory holding the PostgreSQL server binaries
+    /// that test-restore base backups (else found by the backup's version).
+    #[arg(long, value_name = "DIR")]
+    pub pg_bin: Option<std::path::PathBuf>,
 }
 
 pub fn run(g: &Global, a: &VerifyArgs, out: &Output) -> Result<i32> {
@@ -20,6 +24,21 @@ pub fn run(g: &Global, a: &VerifyArgs, out: &Output) -> Result<i32> {
         return Err(sqlvault::Error::usage("--pg-server goes with --restore"));
     }
     let repo = repository::open(g, false, out.quiet)?;
-    let report = pipeline::verify(&repo, a.restore, a.pg_server.as_deref(), &out.progress)?;
+    let physical = sqlvault::engine::postgres::physical::PhysicalOptions {
+        pg_bin: a.pg_bin.clone(),
+        restore_command: if a.restore {
+            super::restore::restore_command(g)?
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    };
+    let report = pipeline::verify(
+        &repo,
+        a.restore,
+        a.pg_server.as_deref(),
+        &physical,
+        &out.progress,
+    )?;
     Ok(out.report(&report))
 }

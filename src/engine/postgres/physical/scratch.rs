@@ -107,3 +107,25 @@ impl ScratchCluster {
         }
     }
 }
+
+/// Restore `point` into a temporary directory, recovered to the target of
+/// `opts` and checked on a private server; the check's report. The
+/// directory goes when this returns.
+pub fn test_restore(
+    repo: &Repository,
+    index: &Index,
+    point: &RestorePoint,
+    opts: &PhysicalOptions,
+    progress: &dyn Progress,
+) -> Result<String> {
+    let tmp = std::env::temp_dir();
+    let _ = crate::leftovers::remove_stale_dirs(&tmp, PREFIX);
+    let (dir, _lock) = crate::leftovers::create_dir(&tmp, PREFIX)
+        .map_err(|e| local_io_error("creating a directory in", &tmp, e))?;
+    if let Some(r) = restore::owner(opts)? {
+        server::chown(dir.path(), r)?;
+    }
+    let data = dir.path().join("data");
+    let restored = restore::run(repo, index, point, &data, opts, CheckLevel::Full, progress)?;
+    Ok(restored.check)
+}
