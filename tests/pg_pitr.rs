@@ -790,3 +790,55 @@ fn killed_pushes_and_base_backups_leave_the_archive_complete() {
     let (ids, report) = restore_ids(&a, "latest", "after-kills", &["--time", &last]);
     assert_eq!(ids, (1..=9).collect::<Vec<i32>>(), "{report:#}");
 }
+
+#[test]
+fn a_base_backup_read_from_a_standby_names_the_primary_and_restores_exactly() {
+    let a = Archiving::start("stby", &["hot_standby = on"]);
+    let mut c = a.client();
+    c.batch_execute("CREATE TABLE ticks (id int PRIMARY KEY)")
+        .unwrap();
+    insert_rows(&mut c, 1, 5);
+    let standby = a.start_standby();
+    let target: String = c
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .unwrap()
+        .get(0);
+    let began = Instant::now();
+    while !standby
+        .client()
+        .query_one(
+            "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
+            &[&target],
+        )
+        .unwrap()
+        .get::<_, bool>(0)
+    {
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "the standby did not catch up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = a.vault(&[
+        "--json",
+        "backup",
+        "--physical",
+        "--cluster",
+        "stby",
+        "--standby",
+        &standby.url(),
+        &a.url(),
+    ]);
+    out.expect_code(0);
+    let report = out.json();
+    let source = report["databases"][0]["source"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(source.contains(&format!(":{}", a.port)), "{report:#}");
+    let at = insert_rows(&mut c, 6, 8);
+    insert_rows(&mut c, 9, 9);
+    a.switch_and_wait();
+    let (ids, report) = restore_ids(&a, "latest", "from-standby", &["--time", &at]);
+    assert_eq!(ids, (1..=8).collect::<Vec<i32>>(), "{report:#}");
+}

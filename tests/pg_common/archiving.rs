@@ -197,6 +197,35 @@ impl Archiving {
         }
     }
 
+    /// A hot standby of this server (pg_basebackup, streaming), running.
+    pub fn start_standby(&self) -> Copy<'_> {
+        let data = self.target("standby");
+        let out = self
+            .tool("pg_basebackup")
+            .arg("-h")
+            .arg(&self.dir)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-X",
+                "stream",
+                "-R",
+            ])
+            .arg("--checkpoint=fast")
+            .arg("-D")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.start_copy(&data)
+    }
+
     fn stop(&self, data: &Path) {
         let _ = self
             .tool("pg_ctl")
@@ -223,6 +252,15 @@ pub struct Copy<'a> {
 }
 
 impl Copy<'_> {
+    /// A URL over the copy's private socket.
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://postgres@/postgres?host={}&port={}",
+            self.sock.display(),
+            self.port
+        )
+    }
+
     pub fn client(&self) -> postgres::Client {
         connect(&self.sock, self.port, "postgres")
     }

@@ -48,8 +48,10 @@ fn parse_size(s: &str) -> Option<u64> {
     })
 }
 
-/// Who the server is, and whether its WAL is archived at all.
-pub fn identify(conn: &mut Replication) -> Result<ServerFacts> {
+/// Who the server is, and whether its WAL is archived at all (on a
+/// standby, `archive_mode` is the primary's business: `archived` says
+/// what the primary has).
+pub fn identify(conn: &mut Replication, archived: Option<&str>) -> Result<ServerFacts> {
     conn.command("IDENTIFY_SYSTEM")?;
     let rows = conn.rows("identifying the cluster")?;
     conn.finish("identifying the cluster")?;
@@ -58,7 +60,10 @@ pub fn identify(conn: &mut Replication) -> Result<ServerFacts> {
         .ok_or_else(|| Error::database("IDENTIFY_SYSTEM returned no row"))?;
     let field = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
     let wal_level = show(conn, "wal_level")?;
-    let archive_mode = show(conn, "archive_mode")?;
+    let archive_mode = match archived {
+        Some(mode) => mode.to_string(),
+        None => show(conn, "archive_mode")?,
+    };
     if wal_level == "minimal" || archive_mode == "off" {
         return Err(Error::usage(format!(
             "WAL of `{}` is not archived (wal_level = {wal_level}, archive_mode = {archive_mode}): a base backup could not be recovered",

@@ -123,12 +123,31 @@ impl Engine for Physical {
             .spec
             .as_ref()
             .ok_or_else(|| Error::usage("no server to back up"))?;
+        // Reading a standby: the primary archives, and switches WAL at the end.
+        let mut primary = match &self.primary {
+            Some(p) => Some(super::connect::connect(&p.with_dbname("postgres"))?),
+            None => None,
+        };
+        let archive_mode = match &mut primary {
+            Some(c) => Some(
+                c.query_one("SHOW archive_mode", &[])
+                    .map_err(|e| super::connect::query_error("reading archive_mode", &e))?
+                    .get::<_, String>(0),
+            ),
+            None => None,
+        };
         let mut conn = replication::Replication::connect(spec)?;
-        let facts = basebackup::identify(&mut conn)?;
+        let facts = basebackup::identify(&mut conn, archive_mode.as_deref())?;
         let repo = writer.repository();
         repo.bind_cluster(&self.cluster, &facts.system_identifier)?;
         let mut meta = basebackup::run(&mut conn, &facts, writer, progress)?;
         meta.cluster = self.cluster.clone();
+        // A standby does not switch WAL at the end of a base backup, and
+        // only the primary archives: ask it to close the segment now.
+        if let Some(c) = &mut primary {
+            c.batch_execute("SELECT pg_switch_wal()")
+                .map_err(|e| super::connect::query_error("switching WAL on the primary", &e))?;
+        }
         basebackup::wait_for_wal(repo, &meta, self.wal_timeout, progress)?;
         Ok(Exported {
             database: self.cluster.clone(),
