@@ -842,3 +842,21 @@ fn a_base_backup_read_from_a_standby_names_the_primary_and_restores_exactly() {
     let (ids, report) = restore_ids(&a, "latest", "from-standby", &["--time", &at]);
     assert_eq!(ids, (1..=8).collect::<Vec<i32>>(), "{report:#}");
 }
+
+#[test]
+fn a_server_without_a_replication_line_in_pg_hba_is_refused_with_the_line_to_add() {
+    let a = Archiving::start("nohba", &[]);
+    let hba = a.data().join("pg_hba.conf");
+    let text: String = std::fs::read_to_string(&hba)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("replication"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&hba, text).unwrap();
+    a.client().batch_execute("SELECT pg_reload_conf()").unwrap();
+    let out = a.vault(&["backup", "--physical", "--cluster", "nohba", &a.url()]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("host replication"), "{}", out.stderr);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+}
