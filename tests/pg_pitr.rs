@@ -318,6 +318,33 @@ fn faults_are_refused_with_the_reason_and_nothing_is_left_behind() {
         "15"
     );
 
+    // Server binaries of another major version: refused before anything
+    // is written (a stand-in that reports version 16 is enough to ask).
+    let other_bin = a.dir.join("pg16/bin");
+    std::fs::create_dir_all(&other_bin).unwrap();
+    std::fs::write(
+        other_bin.join("postgres"),
+        "#!/bin/sh\necho 'postgres (PostgreSQL) 16.4'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        other_bin.join("postgres"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let to = a.target("v16");
+    let out = a.vault(&[
+        "restore",
+        "latest",
+        "--to",
+        &to.display().to_string(),
+        "--pg-bin",
+        &other_bin.display().to_string(),
+    ]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("is version 16"), "{}", out.stderr);
+    assert!(!to.exists(), "a refused restore created {to:?}");
+
     // Pushing an archived segment again is fine; other content under its name is not.
     let archived: Vec<String> = std::fs::read_dir(a.repo.join("wal/faults"))
         .unwrap()
