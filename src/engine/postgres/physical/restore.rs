@@ -113,24 +113,7 @@ pub fn run(
     }
     progress.set_total(point.size());
     progress.phase("writing files");
-    let mut written = 0u64;
-    for s in &point.streams {
-        let Some(path) = path_of(&s.name, to, &spaces) else {
-            continue;
-        };
-        if let Some(parent) = path.parent() {
-            mkdir(parent)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| local_io_error("creating", &path, e))?;
-        let werr = |e: std::io::Error| local_io_error("writing", &path, e);
-        written += repo.restore_stream_to_file(index, s, &file, &werr, progress)?;
-        file.sync_all().map_err(werr)?;
-    }
+    let written = write_files(repo, index, point, to, &spaces, progress)?;
     write_tablespace_map(to, &spaces)?;
     write_recovery_settings(to, &meta, opts)?;
     if let Some(r) = run_as {
@@ -138,6 +121,13 @@ pub fn run(
         for (_, dir) in &spaces {
             server::chown_tree(dir, r)?;
         }
+    }
+    // One sync of each file system at the end instead of one per file: a
+    // data directory is thousands of small files.
+    progress.phase("syncing");
+    sync_file_system(to)?;
+    for (_, dir) in &spaces {
+        sync_file_system(dir)?;
     }
     let check_text = match bin {
         None => format!(
@@ -197,6 +187,82 @@ fn check_reachable(w: &super::window::Window, target: &RecoveryTarget) -> Result
             w.to
         ))
         .with_hint("restore to a time up to then with --time, or restore a base backup taken after the gap"));
+    }
+    Ok(())
+}
+
+/// Every file of the base backup, several at a time: most are small, so
+/// one at a time would leave the cores idle between them.
+fn write_files(
+    repo: &Repository,
+    index: &Index,
+    point: &RestorePoint,
+    to: &Path,
+    spaces: &[(String, PathBuf)],
+    progress: &dyn Progress,
+) -> Result<u64> {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let written = AtomicU64::new(0);
+    let failed = std::sync::Mutex::new(None);
+    let one = |s: &crate::repo::point::StreamEntry| -> Result<u64> {
+        let Some(path) = path_of(&s.name, to, spaces) else {
+            return Ok(0);
+        };
+        if let Some(parent) = path.parent() {
+            mkdir(parent)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| local_io_error("creating", &path, e))?;
+        let werr = |e: std::io::Error| local_io_error("writing", &path, e);
+        repo.restore_stream_to_file(index, s, &file, &werr, progress)
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..crate::util::cores().clamp(2, 8) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(s) = point.streams.get(i) else {
+                        return;
+                    };
+                    if failed.lock().unwrap().is_some() {
+                        return;
+                    }
+                    match one(s) {
+                        Ok(n) => {
+                            written.fetch_add(n, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            failed.lock().unwrap().get_or_insert(e);
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match failed.into_inner().unwrap() {
+        Some(e) => Err(e),
+        None => Ok(written.into_inner()),
+    }
+}
+
+/// `syncfs(2)` of the file system holding `dir`: everything written there
+/// is on disk when it returns.
+fn sync_file_system(dir: &Path) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let d = std::fs::File::open(dir).map_err(|e| local_io_error("opening", dir, e))?;
+    // SAFETY: a valid open descriptor for the call's duration.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+        return Err(local_io_error(
+            "syncing",
+            dir,
+            std::io::Error::last_os_error(),
+        ));
     }
     Ok(())
 }
