@@ -6,7 +6,7 @@
 mod common;
 mod pg_common;
 
-use common::{Out, Rng};
+use common::{Out, Rng, run as run_cmd};
 use pg_common::archiving::Archiving;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -262,10 +262,31 @@ fn timelines_a_restored_copy_that_keeps_archiving_and_the_old_timeline_after_the
     let (ids, report) = restore_ids(&a, "latest", "tl1", &["--time", &t3, "--timeline", "1"]);
     assert_eq!(ids, (1..=30).collect::<Vec<i32>>(), "{report:#}");
 
+    // A base backup taken on timeline 1 after the fork cannot follow
+    // timeline 2: refused with the reason.
+    base_backup(&a);
+    let to = a.target("wrong-timeline");
+    let out = a.vault(&[
+        "restore",
+        "latest",
+        "--timeline",
+        "2",
+        "--to",
+        &to.display().to_string(),
+    ]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("forked from timeline 1"),
+        "{}",
+        out.stderr
+    );
+    assert!(!to.exists());
+
     // The window follows the newest timeline.
     let points = a.vault(&["--json", "points"]);
     points.expect_code(0);
     let w = &points.json()[0]["restorable"];
+    assert_eq!(points.json().as_array().unwrap().len(), 2);
     assert_eq!(w["timeline"], 2, "{w:#}");
     assert!(w.get("missing").is_none(), "{w:#}");
 }
@@ -301,6 +322,24 @@ fn faults_are_refused_with_the_reason_and_nothing_is_left_behind() {
     out.expect_code(2);
     assert!(
         out.stderr.contains("no base backup ended before"),
+        "{}",
+        out.stderr
+    );
+    assert!(!to.exists(), "a refused restore created {to:?}");
+
+    // A time after the last archived commit.
+    let to = a.target("late");
+    let out = a.vault(&[
+        "restore",
+        "latest",
+        "--time",
+        "2099-01-01T00:00:00Z",
+        "--to",
+        &to.display().to_string(),
+    ]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("after the last commit in the archive"),
         "{}",
         out.stderr
     );
@@ -402,6 +441,16 @@ fn faults_are_refused_with_the_reason_and_nothing_is_left_behind() {
         out.stderr
     );
     drop(other);
+    // An unreachable repository: a failure the server retries.
+    let out = run_cmd(a.vault_cmd_at(&a.dir.join("nowhere")).args([
+        "wal",
+        "push",
+        &fetched.display().to_string(),
+        "--cluster",
+        "faults",
+    ]));
+    assert_ne!(out.code, 0);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
     // A file the archive does not hold: exit 1, the end of the archive.
     a.vault(&[
         "wal",
@@ -885,5 +934,31 @@ fn a_server_without_a_replication_line_in_pg_hba_is_refused_with_the_line_to_add
     let out = a.vault(&["backup", "--physical", "--cluster", "nohba", &a.url()]);
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("host replication"), "{}", out.stderr);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn a_server_that_does_not_archive_is_refused_and_a_stuck_archive_times_out() {
+    let a = Archiving::start("noarch", &["archive_mode = off"]);
+    let out = a.vault(&["backup", "--physical", "--cluster", "noarch", &a.url()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("archive_mode = off") && out.stderr.contains("archive_mode = on"),
+        "{}",
+        out.stderr
+    );
+    drop(a);
+    let a = Archiving::start("stuck", &["archive_command = 'false'"]);
+    let out = a.vault(&[
+        "backup",
+        "--physical",
+        "--cluster",
+        "stuck",
+        "--wal-timeout",
+        "3",
+        &a.url(),
+    ]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("pg_stat_archiver"), "{}", out.stderr);
     assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
 }

@@ -149,9 +149,14 @@ impl Archiving {
 
     /// sqlvault on this repository with its key file, no progress.
     pub fn vault_cmd(&self) -> Command {
+        self.vault_cmd_at(&self.repo)
+    }
+
+    /// The same on another repository path.
+    pub fn vault_cmd_at(&self, repo: &Path) -> Command {
         let mut c = bare_command(&self.dir.join("home"));
         c.arg("--repo")
-            .arg(&self.repo)
+            .arg(repo)
             .arg("--key-file")
             .arg(&self.key)
             .arg("--no-progress");
