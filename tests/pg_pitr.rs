@@ -962,3 +962,45 @@ fn a_server_that_does_not_archive_is_refused_and_a_stuck_archive_times_out() {
     assert!(out.stderr.contains("pg_stat_archiver"), "{}", out.stderr);
     assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
 }
+
+#[test]
+fn tablespaces_are_restored_where_the_map_says() {
+    let a = Archiving::start("spaces", &[]);
+    let old = a.target("space-old");
+    std::fs::create_dir_all(&old).unwrap();
+    pg_common::chown_to_postgres(&old);
+    let mut c = a.client();
+    c.batch_execute(&format!(
+        "CREATE TABLESPACE extra LOCATION '{}'",
+        old.display()
+    ))
+    .unwrap();
+    c.batch_execute(
+        "CREATE TABLE ticks (id int PRIMARY KEY) TABLESPACE extra;
+         CREATE TABLE filler TABLESPACE extra AS SELECT g, md5(g::text) AS v FROM generate_series(1, 20000) g;",
+    )
+    .unwrap();
+    insert_rows(&mut c, 1, 5);
+    base_backup(&a);
+    let at = insert_rows(&mut c, 6, 8);
+    insert_rows(&mut c, 9, 9);
+    a.switch_and_wait();
+
+    let new = a.target("space-new");
+    let map = format!("{}={}", old.display(), new.display());
+    let (ids, report) = restore_ids(
+        &a,
+        "latest",
+        "spaces",
+        &["--time", &at, "--tablespace-map", &map],
+    );
+    assert_eq!(ids, (1..=8).collect::<Vec<i32>>(), "{report:#}");
+    // The copy's link points at the new place, which holds the files.
+    let links: Vec<_> = std::fs::read_dir(a.target("spaces").join("pg_tblspc"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_link(e.path()).unwrap())
+        .collect();
+    assert_eq!(links, vec![new.clone()], "{report:#}");
+    assert!(std::fs::read_dir(&new).unwrap().count() > 0);
+}
