@@ -146,7 +146,14 @@ pub fn prefetch(
     dest: &Path,
     count: u64,
 ) -> Result<usize> {
-    let seg_size = 16 << 20;
+    // The segment size from the file just fetched (names number segments
+    // by it); the default when the server has already taken it.
+    let mut head = [0u8; 40];
+    let seg_size = std::fs::File::open(dest)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .ok()
+        .and_then(|_| wal::read_segment_header(&head))
+        .map_or(16 << 20, |h| u64::from(h.seg_size));
     let Some(WalFile::Segment { timeline, segno }) = WalFile::parse(file, seg_size) else {
         return Ok(0);
     };
