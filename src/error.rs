@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// What went wrong, coarsely: decides the exit code and whether retrying helps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// Bad flags, bad path, bad URL, missing input: the user must change the command.

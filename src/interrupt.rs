@@ -5,14 +5,32 @@ use crate::error::{Error, Kind, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set by a long-running service (the worker) that wants its first signal
+/// to mean "finish what you are doing, take nothing new".
+static DRAIN_FIRST: AtomicBool = AtomicBool::new(false);
+static DRAINING: AtomicBool = AtomicBool::new(false);
 
 /// Install the handler once; a second signal exits at once.
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
+        if DRAIN_FIRST.load(Ordering::SeqCst) && !DRAINING.swap(true, Ordering::SeqCst) {
+            return;
+        }
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(Kind::Interrupted.exit_code());
         }
     });
+}
+
+/// From now on the first signal only asks to drain ([`draining`]); the
+/// second interrupts as usual, the third exits at once.
+pub fn drain_first() {
+    DRAIN_FIRST.store(true, Ordering::SeqCst);
+}
+
+/// Whether a signal asked a service to stop taking work.
+pub fn draining() -> bool {
+    DRAINING.load(Ordering::Relaxed) || is_set()
 }
 
 /// Fail with an "interrupted" error once a signal has arrived.

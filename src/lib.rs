@@ -14,5 +14,6 @@ pub mod progress;
 pub mod repo;
 pub mod storage;
 pub mod util;
+pub mod worker;
 
 pub use error::{Error, Kind, Result};

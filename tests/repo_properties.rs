@@ -35,6 +35,7 @@ fn point() -> RestorePoint {
         depends_on: None,
         fingerprints: None,
         written_by: None,
+        job: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! call the core, print the report.
 
 mod commands;
+mod dispatch;
 mod generated;
 mod output;
 mod progress;
@@ -103,6 +104,8 @@ pub enum Command {
     Rehydrate(commands::rehydrate::RehydrateArgs),
     /// PostgreSQL WAL archiving: archive_command and restore_command.
     Wal(commands::wal::WalArgs),
+    /// Take jobs off an Azure Storage queue and run them (see --dispatch); `worker status` shows the queue.
+    Worker(commands::worker::WorkerArgs),
 }
 
 /// Run the command; the returned number is the process exit code.
@@ -124,6 +127,7 @@ pub fn run(cli: Cli) -> Result<i32, sqlvault::Error> {
         Command::Archive(a) => commands::archive::run(&cli.global, a, &out),
         Command::Rehydrate(a) => commands::rehydrate::run(&cli.global, a, &out),
         Command::Wal(a) => commands::wal::run(&cli.global, a, &out),
+        Command::Worker(a) => commands::worker::run(&cli.global, a, &out),
     }
 }
 

@@ -84,7 +84,7 @@ fn print_table(r: &SessionReport) {
     let time = |d: &ItemReport| format!("{:.2}s", d.duration_secs);
     let speed = |d: &ItemReport| format!("{:.1} MiB/s", d.throughput_mib_s);
     match r.command.as_str() {
-        "backup" | "run" | "run --dry-run" => {
+        "backup" | "backup --policy" | "run" | "run --dry-run" => {
             b.push_record([
                 "database",
                 "status",
@@ -189,6 +189,16 @@ fn print_table(r: &SessionReport) {
                 ]);
             }
         }
+    }
+    // Jobs run by workers say which worker did each.
+    if r.databases.iter().any(|d| d.worker.is_some()) {
+        b.push_column(
+            std::iter::once("worker".to_string()).chain(
+                r.databases
+                    .iter()
+                    .map(|d| d.worker.as_ref().map(|w| w.to_string()).unwrap_or_default()),
+            ),
+        );
     }
     let mut t = b.build();
     t.with(Style::rounded());

@@ -42,7 +42,18 @@ pub struct RestoreOptions {
 }
 
 /// How thoroughly a restored database is checked before it is put in place.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum CheckLevel {
     /// Recompute every table's fingerprint from the restored database and
     /// compare it with the one taken at backup (SQLite also: the whole file's

@@ -7,6 +7,7 @@ use super::sources::databases_of;
 use super::{ProgressFactory, policy_repo, record};
 use crate::error::{Error, Result};
 use crate::policy::{BackupKind, Policy};
+use crate::worker::dispatch::{DispatchOptions, Dispatcher};
 
 /// Back up the policy's databases (or those named in `only`) as `kind`.
 pub fn backup(
@@ -14,6 +15,7 @@ pub fn backup(
     only: &[String],
     kind: BackupKind,
     progress: &(dyn ProgressFactory + Sync),
+    dispatch: &DispatchOptions,
 ) -> Result<SessionReport> {
     let spec = &policy.spec;
     let repo = policy_repo::open(&spec.repository)?;
@@ -60,6 +62,7 @@ pub fn backup(
                 protected: p,
                 engine,
                 kind,
+                slot: None,
             });
         }
     }
@@ -77,7 +80,18 @@ pub fn backup(
         }
     }
     super::remove_stale_temporaries(&repo, &mut report);
-    let items = execute(&repo, policy, plans, progress, jiff::Timestamp::now());
+    let mut d = Dispatcher::new(&repo, dispatch)?;
+    let dispatch_id = d.id.clone();
+    let job_id = |p: &Plan| {
+        format!(
+            "backup/{dispatch_id}/{}/{}",
+            p.protected.source, p.protected.label
+        )
+    };
+    let (local, unsent) = super::dispatched::send_queued(&repo, policy, plans, &mut d, &job_id);
+    report.databases.extend(unsent);
+    let items = execute(&repo, policy, local, progress, jiff::Timestamp::now());
     report.databases.extend(items);
+    report.databases.extend(d.wait(&repo));
     Ok(record(&repo, report.finish(started)))
 }

@@ -55,13 +55,24 @@ pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<S
             arch.path.display()
         ))
     })?;
+    between(&primary, &target, arch.after_days, now, dry_run)
+}
+
+/// Move the points of `primary` older than `after_days` at `now` to `target`.
+pub fn between(
+    primary: &Arc<Repository>,
+    target: &Arc<Repository>,
+    after_days: u32,
+    now: jiff::Timestamp,
+    dry_run: bool,
+) -> Result<SessionReport> {
     let command = if dry_run {
         "archive --dry-run"
     } else {
         "archive"
     };
     let (mut report, started) = SessionReport::new(command, primary.location());
-    let cutoff = now - jiff::SignedDuration::from_hours(24 * arch.after_days as i64);
+    let cutoff = now - jiff::SignedDuration::from_hours(24 * after_days as i64);
     let points = primary.points()?;
     let old = |p: &RestorePoint| {
         p.created_at
@@ -103,7 +114,7 @@ pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<S
         let t0 = Instant::now();
         let mut item = ItemReport::new(p.database.clone());
         item.restore_point = Some(id.to_hex());
-        match copy_point(&primary, &index, &target, p, &moved) {
+        match copy_point(primary, &index, target, p, &moved) {
             Ok(new_id) => {
                 primary.storage().delete(&format!("{POINTS_DIR}{id}"))?;
                 moved.insert(*id, new_id);
@@ -115,7 +126,7 @@ pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<S
         report.databases.push(item.timed(t0));
     }
     if !moved.is_empty() {
-        let (packs, freed) = super::prune::collect_garbage(&primary)?;
+        let (packs, freed) = super::prune::collect_garbage(primary)?;
         report.notes.push(format!(
             "moved {} restore point(s); freed {packs} pack(s), {} in the primary",
             moved.len(),
@@ -123,7 +134,7 @@ pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<S
         ));
     }
     let failed = report.databases.iter().any(|d| d.status != Status::Ok);
-    let report = record(&primary, report.finish(started));
+    let report = record(primary, report.finish(started));
     if !failed {
         let _ = target.write_session(&serde_json::to_value(&report).expect("report serialises"));
     }

@@ -4,6 +4,7 @@
 
 pub mod adhoc;
 pub mod archive;
+mod dispatched;
 pub mod history;
 mod pitr;
 pub mod policy_repo;
@@ -127,6 +128,18 @@ pub(crate) fn backup_one(
     level: i32,
     progress: &dyn Progress,
 ) -> Result<(ItemReport, RestorePoint)> {
+    backup_for_job(repo, engine, kind, level, progress, None)
+}
+
+/// [`backup_one`], recording in the point the queued job it was made for.
+pub(crate) fn backup_for_job(
+    repo: &Arc<Repository>,
+    engine: &dyn Engine,
+    kind: BackupKind,
+    level: i32,
+    progress: &dyn Progress,
+    job: Option<&str>,
+) -> Result<(ItemReport, RestorePoint)> {
     // Shared with other backups, exclusive of prune: prune must not delete
     // a chunk this backup finds in the index and dedupes against.
     let _guard = repo.storage().lock(REPOSITORY_LOCK, true)?;
@@ -165,6 +178,7 @@ pub(crate) fn backup_one(
         depends_on,
         fingerprints: Some(exported.fingerprints),
         written_by: Some(format!("sqlvault {}", env!("CARGO_PKG_VERSION"))),
+        job: job.map(str::to_string),
     };
     let (id, stats, manifest_size) = writer.commit(point.clone())?;
     // (commit cleans nothing up on failure: a failed index or point write

@@ -1,9 +1,9 @@
 //! The session report every run ends with: a table for people, JSON for scripts.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -13,7 +13,7 @@ pub enum Status {
 }
 
 /// One database (backup, restore) or restore point (verify) of a session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ItemReport {
     pub database: String,
     pub status: Status,
@@ -31,32 +31,55 @@ pub struct ItemReport {
     pub error: Option<String>,
     /// What kind of failure it was (`database`, `storage`, `repository`,
     /// `usage`, `auth`): decides the exit code, as the README's table says.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<crate::Kind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// Where the restore went (restore only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Full, differential or log (backup only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::policy::BackupKind>,
     /// Where the database is, as restore points record it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Pack bytes a restore read from the repository (egress, on object
     /// storage), and in how many requests.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_fetched: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetches: Option<u64>,
     /// Which check a restore or test-restore ran on the restored data, and
     /// what it found ("full: 12 fingerprints match, file identical").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<String>,
     /// Something worth knowing ("newly protected", "not due").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The worker that did it, for jobs run through a queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerInfo>,
+}
+
+/// Who ran a queued job: enough to find the machine and the exact build.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WorkerInfo {
+    pub host: String,
+    pub pid: u32,
+    pub version: String,
+    /// SHA-256 of the worker's executable.
+    pub binary_sha256: String,
+}
+
+impl std::fmt::Display for WorkerInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pid {} (sqlvault {})",
+            self.host, self.pid, self.version
+        )
+    }
 }
 
 impl ItemReport {
@@ -81,6 +104,7 @@ impl ItemReport {
             fetches: None,
             check: None,
             note: None,
+            worker: None,
         }
     }
 
@@ -115,6 +139,12 @@ pub struct SessionReport {
     /// What the run did as a whole (prune: what was freed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A worker's record of one queued job: the job's id and the run that
+    /// dispatched it, which waits for this record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<String>,
 }
 
 impl SessionReport {
@@ -130,6 +160,8 @@ impl SessionReport {
                 errors: Vec::new(),
                 warnings: Vec::new(),
                 notes: Vec::new(),
+                job: None,
+                dispatch: None,
             },
             Instant::now(),
         )

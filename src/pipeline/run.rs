@@ -13,6 +13,7 @@ use crate::policy::{BackupKind, PointSummary, Policy};
 use crate::repo::Repository;
 use crate::repo::ids::PointId;
 use crate::repo::point::RestorePoint;
+use crate::worker::dispatch::{DispatchOptions, Dispatcher};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -65,6 +66,8 @@ pub(super) struct Plan {
     pub engine: Box<dyn Engine>,
     pub kind: BackupKind,
     pub new: bool,
+    /// The scheduled time it is due for (`run` only).
+    pub slot: Option<jiff::Timestamp>,
 }
 
 pub fn run(
@@ -72,6 +75,7 @@ pub fn run(
     now: jiff::Timestamp,
     dry_run: bool,
     progress: &(dyn ProgressFactory + Sync),
+    dispatch: &DispatchOptions,
 ) -> Result<SessionReport> {
     let spec = &policy.spec;
     let repo = policy_repo::open(&spec.repository)?;
@@ -128,6 +132,7 @@ pub fn run(
                 protected: p,
                 engine,
                 kind: due.kind,
+                slot: Some(due.slot),
             });
         }
     }
@@ -149,8 +154,26 @@ pub fn run(
         return Ok(report.finish(started));
     }
     super::remove_stale_temporaries(&repo, &mut report);
-    let items = execute(&repo, policy, plans, progress, now);
+    let mut d = Dispatcher::new(&repo, dispatch)?;
+    // The job id of a scheduled backup is its slot: a run repeated before
+    // the job is done queues the same job, which is then done once.
+    // A database without a full is due "now", which differs at every run:
+    // its slot is the first full, whenever that is made.
+    let job_id = |p: &Plan| {
+        let slot = match p.slot {
+            Some(s) if s != now => s.to_string(),
+            _ => "first".to_string(),
+        };
+        format!(
+            "run/{}/{}/{}/{slot}",
+            p.protected.source, p.protected.label, p.kind
+        )
+    };
+    let (local, unsent) = super::dispatched::send_queued(&repo, policy, plans, &mut d, &job_id);
+    report.databases.extend(unsent);
+    let items = execute(&repo, policy, local, progress, now);
     report.databases.extend(items);
+    report.databases.extend(d.wait(&repo));
     Ok(record(&repo, report.finish(started)))
 }
 
@@ -181,7 +204,8 @@ pub(super) fn execute(
                     if let (BackupKind::Log, Target::Physical(phys)) =
                         (plan.kind, &plan.protected.target)
                     {
-                        let item = objective_item(repo, policy, phys, &label, now);
+                        let minutes = policy.spec.schedule.log_every_minutes.unwrap_or(15);
+                        let item = objective_item(repo, minutes, phys, &label, now);
                         done.lock().unwrap().push((n, item.timed(t0)));
                         continue;
                     }
@@ -227,14 +251,13 @@ pub(super) fn execute(
 
 /// A physical source's log backup is its server's archiving: check that
 /// the newest archived WAL meets the objective, switching WAL if needed.
-fn objective_item(
+pub(crate) fn objective_item(
     repo: &Repository,
-    policy: &Policy,
+    minutes: u32,
     phys: &Physical,
     label: &str,
     now: jiff::Timestamp,
 ) -> ItemReport {
-    let minutes = policy.spec.schedule.log_every_minutes.unwrap_or(15);
     let max_age = std::time::Duration::from_secs(u64::from(minutes) * 60);
     let wait = std::time::Duration::from_secs(60);
     let mut item = ItemReport::new(label.to_string());

@@ -4,7 +4,7 @@
 
 use super::model::{BackupKind, Retention, Schedule};
 use crate::error::{Error, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,7 +77,7 @@ impl ArchiveSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SourceSpec {
     /// A short name for reports and the copy folder layout.
@@ -120,6 +120,10 @@ pub struct SourceSpec {
     /// auto-protection.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// `azure-queue://ACCOUNT/QUEUE`: the workers near this source run its
+    /// jobs; without it, they run in-process (or on `--dispatch`'s queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,10 +141,17 @@ pub struct Options {
     /// A plain copy of chosen backups, as database files, in a local folder.
     #[serde(default)]
     pub copy: Option<CopySpec>,
+    /// Tries a queued job gets before it goes to the poison queue.
+    #[serde(default = "three")]
+    pub max_attempts: u32,
 }
 
 fn one() -> usize {
     1
+}
+
+fn three() -> u32 {
+    3
 }
 
 impl Default for Options {
@@ -150,6 +161,7 @@ impl Default for Options {
             max_parallel: one(),
             max_per_run: None,
             copy: None,
+            max_attempts: three(),
         }
     }
 }
@@ -305,6 +317,19 @@ impl Policy {
                 "max-parallel",
                 "max-parallel must be between 1 and 64".into(),
             ));
+        }
+        if !(1..=100).contains(&spec.options.max_attempts) {
+            return Err(bad(
+                "max-attempts",
+                "max-attempts must be between 1 and 100".into(),
+            ));
+        }
+        for s in &spec.sources {
+            if let Some(q) = &s.queue
+                && let Err(m) = crate::worker::queue_url::QueueUrl::parse(q)
+            {
+                return Err(bad("queue", format!("source `{}`: {m}", s.name)));
+            }
         }
         if spec.options.max_per_run == Some(0) {
             return Err(bad(

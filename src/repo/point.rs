@@ -60,6 +60,10 @@ pub struct RestorePoint {
     /// The sqlvault that wrote it (`sqlvault 0.2.0`); absent before version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_by: Option<String>,
+    /// The id of the queued job a worker made it for, so that a job taken
+    /// twice still makes one point; absent in points made in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
 }
 
 /// What kind of object a fingerprint covers.

@@ -34,6 +34,15 @@ impl Repository {
         Ok(out)
     }
 
+    /// The ids of the session records there are now.
+    pub fn session_ids(&self) -> Result<Vec<SessionId>> {
+        self.list_ids::<SessionId>(SESSIONS_DIR)
+    }
+
+    pub fn read_session(&self, id: &SessionId) -> Result<serde_json::Value> {
+        self.read_json_object(&format!("{SESSIONS_DIR}{id}"), ObjectKind::Session, &id.0)
+    }
+
     /// Every session record that can be read; damaged ones are skipped
     /// (they are history, not data).
     pub fn sessions(&self) -> Result<Vec<(SessionId, serde_json::Value)>> {

@@ -68,6 +68,8 @@ pub struct BackupArgs {
     /// Seconds to wait for a database locked by a writer.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub busy_timeout: u64,
+    #[command(flatten)]
+    pub dispatch: crate::cli::dispatch::DispatchArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,8 +90,18 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
             None | Some(AdhocKind::Full) => BackupKind::Full,
             Some(AdhocKind::Differential) => BackupKind::Differential,
         };
-        let report = pipeline::adhoc::backup(&policy, &a.database, kind, &out.progress)?;
+        let report = pipeline::adhoc::backup(
+            &policy,
+            &a.database,
+            kind,
+            &out.progress,
+            &a.dispatch.options(out.quiet),
+        )?;
         return Ok(out.report(&report));
+    }
+    if a.dispatch.dispatch.is_some() {
+        return Err(Error::usage("--dispatch goes with --policy")
+            .with_hint("workers find a database through a policy source: sqlvault backup --policy FILE --dispatch QUEUE"));
     }
     if a.physical
         && a.sources

@@ -13,3 +13,4 @@ pub mod sessions;
 pub mod show;
 pub mod verify;
 pub mod wal;
+pub mod worker;

@@ -13,10 +13,18 @@ pub struct RunArgs {
     /// Show what is due without backing anything up.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub dispatch: crate::cli::dispatch::DispatchArgs,
 }
 
 pub fn run(_g: &Global, a: &RunArgs, out: &Output) -> Result<i32> {
     let policy = Policy::load(&a.policy)?;
-    let report = pipeline::run::run(&policy, crate::cli::policy_now()?, a.dry_run, &out.progress)?;
+    let report = pipeline::run::run(
+        &policy,
+        crate::cli::policy_now()?,
+        a.dry_run,
+        &out.progress,
+        &a.dispatch.options(out.quiet),
+    )?;
     Ok(out.report(&report))
 }

@@ -65,18 +65,72 @@ fn endpoint_url(s: &str, what: &str) -> Result<url::Url, String> {
     Ok(u)
 }
 
+/// The storage services we talk to; they share accounts and credentials
+/// but not endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Blob,
+    Queue,
+}
+
+impl Service {
+    /// As in host names (`ACCOUNT.blob.core.windows.net`).
+    fn name(self) -> &'static str {
+        match self {
+            Service::Blob => "blob",
+            Service::Queue => "queue",
+        }
+    }
+
+    /// The port Azurite serves it on by default.
+    fn dev_port(self) -> u16 {
+        match self {
+            Service::Blob => 10000,
+            Service::Queue => 10001,
+        }
+    }
+
+    /// `AZURE_STORAGE_BLOB_ENDPOINT` and its queue sibling.
+    fn endpoint_var(self) -> &'static str {
+        match self {
+            Service::Blob => "AZURE_STORAGE_BLOB_ENDPOINT",
+            Service::Queue => "AZURE_STORAGE_QUEUE_ENDPOINT",
+        }
+    }
+
+    /// The connection string key, lowercased (`BlobEndpoint`).
+    fn connection_key(self) -> &'static str {
+        match self {
+            Service::Blob => "blobendpoint",
+            Service::Queue => "queueendpoint",
+        }
+    }
+}
+
 /// Resolve credentials for `url` from the environment `env`.
 pub fn resolve(url: &AzureUrl, env: &dyn Fn(&str) -> Option<String>) -> Result<Resolved, String> {
+    resolve_for(Service::Blob, &url.account, url.endpoint.as_ref(), env)
+}
+
+/// Resolve the endpoint of `service` of `account` and the credentials,
+/// from the environment `env`; `explicit` is an endpoint the URL names.
+pub fn resolve_for(
+    service: Service,
+    account: &str,
+    explicit: Option<&url::Url>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved, String> {
     let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let var = service.endpoint_var();
     let default_endpoint = || -> Result<url::Url, String> {
-        if let Some(e) = &url.endpoint {
+        if let Some(e) = explicit {
             return endpoint_url(e.as_str(), "the URL's endpoint");
         }
-        if let Some(e) = env("AZURE_STORAGE_BLOB_ENDPOINT") {
-            return endpoint_url(&e, "AZURE_STORAGE_BLOB_ENDPOINT");
+        if let Some(e) = env(var) {
+            return endpoint_url(&e, var);
         }
         endpoint_url(
-            &format!("https://{}.blob.core.windows.net/", url.account),
+            &format!("https://{account}.{}.core.windows.net/", service.name()),
             "the account",
         )
     };
@@ -88,27 +142,31 @@ pub fn resolve(url: &AzureUrl, env: &dyn Fn(&str) -> Option<String>) -> Result<R
             if dev {
                 DEV_ACCOUNT.to_string()
             } else {
-                url.account.clone()
+                account.to_string()
             }
         });
-        let endpoint = if let Some(e) = &url.endpoint {
+        let endpoint = if let Some(e) = explicit {
             endpoint_url(e.as_str(), "the URL's endpoint")?
-        } else if let Some(e) = get("blobendpoint") {
-            endpoint_url(&e, "BlobEndpoint in AZURE_STORAGE_CONNECTION_STRING")?
+        } else if let Some(e) = get(service.connection_key()) {
+            endpoint_url(&e, "an endpoint in AZURE_STORAGE_CONNECTION_STRING")?
         } else if dev {
             let proxy =
                 get("developmentstorageproxyuri").unwrap_or_else(|| "http://127.0.0.1".to_string());
             endpoint_url(
-                &format!("{}:10000/{DEV_ACCOUNT}", proxy.trim_end_matches('/')),
+                &format!(
+                    "{}:{}/{DEV_ACCOUNT}",
+                    proxy.trim_end_matches('/'),
+                    service.dev_port()
+                ),
                 "DevelopmentStorageProxyUri",
             )?
-        } else if let Some(e) = env("AZURE_STORAGE_BLOB_ENDPOINT") {
-            endpoint_url(&e, "AZURE_STORAGE_BLOB_ENDPOINT")?
+        } else if let Some(e) = env(var) {
+            endpoint_url(&e, var)?
         } else {
             let proto = get("defaultendpointsprotocol").unwrap_or_else(|| "https".into());
             let suffix = get("endpointsuffix").unwrap_or_else(|| "core.windows.net".into());
             endpoint_url(
-                &format!("{proto}://{}.blob.{suffix}/", url.account),
+                &format!("{proto}://{account}.{}.{suffix}/", service.name()),
                 "the connection string's endpoint",
             )?
         };
@@ -141,7 +199,7 @@ pub fn resolve(url: &AzureUrl, env: &dyn Fn(&str) -> Option<String>) -> Result<R
         });
     }
     if let Some(key) = env("AZURE_STORAGE_KEY") {
-        let account = env("AZURE_STORAGE_ACCOUNT").unwrap_or_else(|| url.account.clone());
+        let account = env("AZURE_STORAGE_ACCOUNT").unwrap_or_else(|| account.to_string());
         return Ok(Resolved {
             endpoint: default_endpoint()?,
             credential: Credential::SharedKey { account, key },

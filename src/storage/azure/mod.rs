@@ -7,6 +7,7 @@
 //! `If-None-Match: *` so two writers never overwrite each other, and a
 //! Content-MD5 on every request body that the service checks.
 
+pub mod access;
 mod auth;
 mod errors;
 mod lock;
@@ -15,10 +16,12 @@ mod rehydrate;
 mod sign;
 mod url;
 
+pub use auth::Service;
+pub use errors::redact;
+pub use policies::CountPolicy;
 pub use url::{AzureUrl, Tier, is_azure};
 
 use super::{ObjectInfo, PutOutcome, Storage, StorageError, TierState};
-use auth::Credential;
 use azure_core::http::{ClientOptions, Etag, RetryOptions, policies::Policy};
 use azure_storage_blob::models::{
     AccessTier, BlobClientDownloadOptions, BlobContainerClientListBlobsOptions,
@@ -105,36 +108,16 @@ impl AzureStorage {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let url = AzureUrl::parse(location).map_err(StorageError::Config)?;
         let resolved = auth::resolve(&url, env).map_err(StorageError::Config)?;
+        let access =
+            access::from_resolved(resolved, &url.to_string()).map_err(StorageError::Config)?;
         let counter = Arc::new(policies::CountPolicy::default());
         let mut per_try: Vec<Arc<dyn Policy>> =
             vec![Arc::new(policies::ContentMd5Policy), counter.clone()];
-        let mut container_url = resolved.endpoint.clone();
-        container_url
-            .path_segments_mut()
-            .map_err(|_| StorageError::Config(format!("{url}: bad endpoint")))?
-            .pop_if_empty()
-            .push(&url.container);
-        let mut token = None;
-        match &resolved.credential {
-            Credential::SharedKey { account, key } => {
-                let p = sign::SharedKeyPolicy::new(account, key).ok_or_else(|| {
-                    StorageError::Config(format!(
-                        "the account key from {} is not valid base64",
-                        resolved.source
-                    ))
-                })?;
-                per_try.push(Arc::new(p));
-            }
-            Credential::Sas(sas) => container_url.set_query(Some(sas)),
-            Credential::Entra(c) => {
-                if resolved.endpoint.scheme() != "https" {
-                    return Err(StorageError::Config(format!(
-                        "{url}: no AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY is set, and Microsoft Entra ID needs an https endpoint"
-                    )));
-                }
-                token = Some(c.clone());
-            }
-        }
+        per_try.extend(access.per_try.iter().cloned());
+        let container_url = access
+            .resource_url(&url.container)
+            .map_err(|e| StorageError::Config(format!("{url}: {e}")))?;
+        let token = access.token.clone();
         let client_options = ClientOptions {
             per_try_policies: per_try,
             retry: RetryOptions::exponential(azure_core::http::ExponentialRetryOptions {
@@ -153,7 +136,7 @@ impl AzureStorage {
         )
         .map_err(|e| {
             // E.g. Entra ID over plain http; the SDK's text may hold the URL.
-            let text = errors::redact(&e.to_string(), &resolved.secrets());
+            let text = errors::redact(&e.to_string(), &access.secrets);
             StorageError::Config(format!("{url}: {text}"))
         })?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -163,8 +146,8 @@ impl AzureStorage {
             .build()
             .map_err(|e| StorageError::from_io(&url.to_string(), e))?;
         Ok(AzureStorage {
-            secrets: resolved.secrets(),
-            credential_source: resolved.source,
+            secrets: access.secrets.clone(),
+            credential_source: access.source,
             url,
             rt,
             container,
