@@ -1,13 +1,16 @@
 //! The jobs a policy run sends to workers instead of running in-process:
 //! which plans go where, and the job each becomes.
 
-use super::report::ItemReport;
+use super::report::{ItemReport, SessionReport};
 use super::run::Plan;
-use crate::error::Result;
+use super::{policy_repo, record};
+use crate::engine::RestoreOptions;
+use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::repo::Repository;
-use crate::worker::dispatch::Dispatcher;
-use crate::worker::job::{JOB_FORMAT, Job, Task, check_no_secret};
+use crate::worker::dispatch::{DispatchOptions, Dispatcher};
+use crate::worker::job::{ArchiveTarget, JOB_FORMAT, Job, Task, check_no_secret};
+use std::sync::Arc;
 
 /// Send the plans whose source has a queue (its own or `--dispatch`'s) as
 /// jobs; return the plans to run here, and items for jobs that could not
@@ -69,4 +72,106 @@ pub(super) fn send_queued(
         }
     }
     (local, failed)
+}
+
+/// `archive --policy --dispatch`: one job that moves the old points, run by
+/// a worker (near the repositories).
+pub fn archive(
+    policy: &Policy,
+    now: jiff::Timestamp,
+    dispatch: &DispatchOptions,
+    queue: &str,
+) -> Result<SessionReport> {
+    let spec = &policy.spec;
+    let Some(arch) = &spec.archive else {
+        return Err(Error::usage(format!(
+            "policy `{}` has no [archive] section",
+            policy.file.display()
+        ))
+        .with_hint("add [archive] with path and after-days"));
+    };
+    if arch.password.is_some() {
+        return Err(Error::usage(
+            "the archive's password is written in the policy, and would travel in the queue message",
+        )
+        .with_hint("give the archive key-file, password-file or password-env, which the workers resolve themselves"));
+    }
+    let repo = policy_repo::open(&spec.repository)?;
+    let (mut report, started) = SessionReport::new("archive", repo.location());
+    let mut d = Dispatcher::new(&repo, dispatch)?;
+    let job = Job {
+        format: JOB_FORMAT,
+        id: format!("archive/{}", d.id),
+        dispatch: d.id.clone(),
+        repository: repo.config().id.clone(),
+        max_attempts: spec.options.max_attempts,
+        failures: 0,
+        last_error: None,
+        label: "archive".into(),
+        task: Task::Archive {
+            archive: ArchiveTarget {
+                path: arch.path.clone(),
+                tier: arch.tier.clone(),
+                after_days: arch.after_days,
+                key_file: arch.key_file.clone(),
+                password_file: arch.password_file.clone(),
+                password_env: arch.password_env.clone(),
+            },
+            now: now.to_string(),
+        },
+    };
+    d.send(queue, &job, ItemReport::new("archive"))?;
+    report.databases = d.wait(&repo);
+    Ok(record(&repo, report.finish(started)))
+}
+
+/// `restore --dispatch`: the restore runs on a worker (near the target).
+/// Only logical points: a base backup is restored where its data
+/// directory goes, by `restore` there.
+pub fn restore(
+    repo: &Arc<Repository>,
+    point_spec: &str,
+    database: Option<&str>,
+    target: &str,
+    opts: &RestoreOptions,
+    dispatch: &DispatchOptions,
+    queue: &str,
+) -> Result<SessionReport> {
+    check_no_secret("the restore target", target)?;
+    let (id, point) = repo.resolve_point(point_spec, database)?;
+    if point.engine == crate::engine::postgres::physical::ENGINE {
+        return Err(Error::usage(
+            "a base backup is restored on the machine of its data directory, not through a queue",
+        )
+        .with_hint("run `sqlvault restore` there"));
+    }
+    let (mut report, started) = SessionReport::new("restore", repo.location());
+    let mut d = Dispatcher::new(repo, dispatch)?;
+    let job = Job {
+        format: JOB_FORMAT,
+        id: format!("restore/{}", d.id),
+        dispatch: d.id.clone(),
+        repository: repo.config().id.clone(),
+        max_attempts: 2,
+        failures: 0,
+        last_error: None,
+        label: point.database.clone(),
+        // A second try for a worker lost mid-restore; a restore that fails
+        // on its own would fail again.
+        task: Task::Restore {
+            point: id.to_hex(),
+            target: target.to_string(),
+            force: opts.force,
+            clean: opts.clean,
+            jobs: opts.jobs,
+            table: opts.table.clone(),
+            check: opts.check,
+        },
+    };
+    let mut item = ItemReport::new(point.database.clone());
+    item.restore_point = Some(id.to_hex());
+    item.target = Some(target.to_string());
+    d.send(queue, &job, item)?;
+    report.databases = d.wait(repo);
+    Ok(record(repo, report.finish(started)))
 }

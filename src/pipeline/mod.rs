@@ -4,7 +4,7 @@
 
 pub mod adhoc;
 pub mod archive;
-mod dispatched;
+pub mod dispatched;
 pub mod history;
 mod pitr;
 pub mod policy_repo;

@@ -4,7 +4,7 @@
 //! there, so the same due backup never runs twice.
 
 use super::report::{ItemReport, SessionReport, Status};
-use super::sources::{Protected, Target, databases_of};
+use super::sources::{Protected, Target, databases_of, databases_to_dispatch};
 use super::{ProgressFactory, backup_one, policy_repo, record};
 use crate::engine::Engine;
 use crate::engine::postgres::physical::{Physical, objective};
@@ -91,7 +91,13 @@ pub fn run(
     let history: Vec<serde_json::Value> = repo.sessions()?.into_iter().map(|(_, v)| v).collect();
     let mut plans = Vec::new();
     for s in &spec.sources {
-        let dbs = match databases_of(s) {
+        let dispatched = s.queue.is_some() || dispatch.queue.is_some();
+        let listed = if dispatched {
+            databases_to_dispatch(s)
+        } else {
+            databases_of(s)
+        };
+        let dbs = match listed {
             Ok(d) => d,
             Err(e) => {
                 // An unreachable source fails alone; the others still run.

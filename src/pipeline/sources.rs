@@ -67,6 +67,21 @@ pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
     }
 }
 
+/// The databases of a source whose jobs run on workers. The workers
+/// resolve its password themselves, so a dispatcher without it still lists
+/// the databases the source names (auto-protection needs the server).
+pub fn databases_to_dispatch(s: &SourceSpec) -> Result<Vec<Protected>> {
+    match databases_of(s) {
+        Err(e) if e.kind == Kind::Auth && !s.auto_protect => {
+            let mut bare = s.clone();
+            bare.password_env = None;
+            bare.password_file = None;
+            databases_of(&bare)
+        }
+        r => r,
+    }
+}
+
 fn sqlite_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
     let mut paths: Vec<PathBuf> = s.databases.iter().map(PathBuf::from).collect();
     if let Some(dir) = &s.directory {

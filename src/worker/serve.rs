@@ -108,10 +108,10 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Take and run jobs until a signal (or `max_jobs`). Fails only when
-    /// the queue cannot be used at all at start.
+    /// Take and run jobs until a signal (or `max_jobs`), from queues that
+    /// exist ([`JobQueue::ensure_exists`]). Fails only when the queue
+    /// cannot be used at all (credentials).
     pub fn serve(&mut self) -> Result<()> {
-        self.queue.ensure_exists()?;
         (self.log)(&format!(
             "worker {} started: queue {}, repository {}, binary sha256 {}",
             self.me,

@@ -1,7 +1,8 @@
-//! A private Azurite (Blob service) for the tests: started on a free port
-//! on 127.0.0.1 with its data in a temporary directory, telemetry off, and
-//! killed when the handle is dropped. A test that needs it and cannot find
-//! it fails: run `scripts/test-deps` to install it.
+//! A private Azurite (Blob service, and the Queue service when asked) for
+//! the tests: started on free ports on 127.0.0.1 with its data in a
+//! temporary directory, telemetry off, and killed when the handle is
+//! dropped. A test that needs it and cannot find it fails: run
+//! `scripts/test-deps` to install it.
 
 #![allow(dead_code)]
 
@@ -19,25 +20,46 @@ pub struct Azurite {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
+    /// The Queue service, when started.
+    queue: Option<(Child, u16)>,
 }
 
 fn binary() -> PathBuf {
     if let Some(p) = std::env::var_os("SQLVAULT_AZURITE_BLOB") {
         return PathBuf::from(p);
     }
-    let local =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/azurite/node_modules/.bin/azurite-blob");
+    tool("azurite-blob")
+}
+
+fn tool(name: &str) -> PathBuf {
+    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".tools/azurite/node_modules/.bin")
+        .join(name);
     if local.exists() {
         return local;
     }
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|d| d.join("azurite-blob"))
+            .map(|d| d.join(name))
             .find(|p| p.exists())
     });
     on_path.unwrap_or_else(|| {
-        panic!("azurite-blob not found: run scripts/test-deps (it installs Azurite into .tools/azurite)")
+        panic!("{name} not found: run scripts/test-deps (it installs Azurite into .tools/azurite)")
     })
+}
+
+fn wait_for_port(child: &mut Child, port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{what} exited at start: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn free_port() -> u16 {
@@ -54,9 +76,45 @@ impl Azurite {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().unwrap(),
+            queue: None,
         };
         a.restart();
         a
+    }
+
+    /// Blob and Queue services.
+    pub fn start_with_queue() -> Azurite {
+        let mut a = Azurite::start();
+        let port = free_port();
+        let dir = a.dir.path().join("queue");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = Command::new(tool("azurite-queue"))
+            .args(["--queueHost", "127.0.0.1", "--queuePort"])
+            .arg(port.to_string())
+            .arg("--location")
+            .arg(&dir)
+            // Never send telemetry off this machine.
+            .arg("--disableTelemetry")
+            .arg("--skipApiVersionCheck")
+            .arg("--silent")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start azurite-queue");
+        wait_for_port(&mut child, port, "azurite-queue");
+        a.queue = Some((child, port));
+        a
+    }
+
+    pub fn queue_endpoint(&self) -> String {
+        let (_, port) = self.queue.as_ref().expect("started with the Queue service");
+        format!("http://127.0.0.1:{port}/{ACCOUNT}")
+    }
+
+    /// `azure-queue://devstoreaccount1/<name>`.
+    pub fn queue_url(&self, name: &str) -> String {
+        format!("azure-queue://{ACCOUNT}/{name}")
     }
 
     /// Start again on the same port with the same data (after [`stop`]).
@@ -77,17 +135,7 @@ impl Azurite {
             .spawn()
             .expect("start azurite-blob");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("azurite-blob exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Azurite did not start within a minute"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_port(self.child.as_mut().unwrap(), self.port, "azurite-blob");
     }
 
     /// Stop gracefully (Azurite writes its metadata out on SIGTERM, so a
@@ -110,8 +158,12 @@ impl Azurite {
     }
 
     pub fn connection_string(&self) -> String {
+        let queue = match &self.queue {
+            Some(_) => format!("QueueEndpoint={};", self.queue_endpoint()),
+            None => String::new(),
+        };
         format!(
-            "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint={};",
+            "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint={};{queue}",
             self.endpoint()
         )
     }
@@ -125,5 +177,9 @@ impl Azurite {
 impl Drop for Azurite {
     fn drop(&mut self) {
         self.stop();
+        if let Some((mut c, _)) = self.queue.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }

@@ -13,10 +13,18 @@ pub struct ArchiveArgs {
     /// Show which restore points would move.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub dispatch: crate::cli::dispatch::DispatchArgs,
 }
 
 pub fn run(_g: &Global, a: &ArchiveArgs, out: &Output) -> Result<i32> {
     let policy = Policy::load(&a.policy)?;
-    let report = pipeline::archive::archive(&policy, crate::cli::policy_now()?, a.dry_run)?;
+    let now = crate::cli::policy_now()?;
+    let report = match &a.dispatch.dispatch {
+        Some(queue) if !a.dry_run => {
+            pipeline::dispatched::archive(&policy, now, &a.dispatch.options(out.quiet), queue)?
+        }
+        _ => pipeline::archive::archive(&policy, now, a.dry_run)?,
+    };
     Ok(out.report(&report))
 }

@@ -42,6 +42,8 @@ pub struct RestoreArgs {
     pub check: CheckLevel,
     #[command(flatten)]
     pub recovery: RecoveryArgs,
+    #[command(flatten)]
+    pub dispatch: crate::cli::dispatch::DispatchArgs,
 }
 
 /// Point-in-time recovery of a base backup (`backup --physical`).
@@ -193,6 +195,18 @@ pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
         table: a.table.clone(),
         physical: physical_options(g, &a.recovery)?,
     };
+    if let Some(queue) = &a.dispatch.dispatch {
+        let report = pipeline::dispatched::restore(
+            &repo,
+            &a.point,
+            a.database.as_deref(),
+            &a.to,
+            &opts,
+            &a.dispatch.options(out.quiet),
+            queue,
+        )?;
+        return Ok(out.report(&report));
+    }
     match pipeline::restore(
         &repo,
         &a.point,

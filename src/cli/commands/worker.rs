@@ -58,6 +58,8 @@ pub fn run(g: &Global, a: &WorkerArgs, out: &Output) -> Result<i32> {
         ));
     }
     let queue = JobQueue::open(location)?;
+    // The queue first: a worker that cannot reach it has nothing to do.
+    queue.ensure_exists()?;
     let repo = repository::open(g, false, out.quiet)?;
     // SIGTERM: finish the running job, take no new one; a second signal
     // releases it at once.
