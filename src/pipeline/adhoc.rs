@@ -99,5 +99,8 @@ pub fn backup(
     let items = execute(&repo, policy, local, progress, jiff::Timestamp::now());
     report.databases.extend(items);
     report.databases.extend(d.wait(&repo));
+    if let Some(n) = d.summary() {
+        report.notes.push(n);
+    }
     Ok(record(&repo, report.finish(started)))
 }

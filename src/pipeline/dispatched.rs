@@ -122,6 +122,7 @@ pub fn archive(
     };
     d.send(queue, &job, ItemReport::new("archive"))?;
     report.databases = d.wait(&repo);
+    report.notes.extend(d.summary());
     Ok(record(&repo, report.finish(started)))
 }
 
@@ -173,5 +174,6 @@ pub fn restore(
     item.target = Some(target.to_string());
     d.send(queue, &job, item)?;
     report.databases = d.wait(repo);
+    report.notes.extend(d.summary());
     Ok(record(repo, report.finish(started)))
 }

@@ -180,6 +180,9 @@ pub fn run(
     let items = execute(&repo, policy, local, progress, now);
     report.databases.extend(items);
     report.databases.extend(d.wait(&repo));
+    if let Some(n) = d.summary() {
+        report.notes.push(n);
+    }
     Ok(record(&repo, report.finish(started)))
 }
 

@@ -119,6 +119,19 @@ impl<'a> Dispatcher<'a> {
         self.queues.values().map(JobQueue::requests).sum()
     }
 
+    /// "dispatched N job(s) ...", when any was.
+    pub fn summary(&self) -> Option<String> {
+        (!self.sent.is_empty()).then(|| {
+            format!(
+                "dispatched {} job(s) to {} queue(s) as run {}, with {} queue request(s)",
+                self.sent.len(),
+                self.queues.len(),
+                self.id,
+                self.requests()
+            )
+        })
+    }
+
     /// The results of the sent jobs, in the order they were sent: each
     /// job's recorded items, or a failure saying why there is none.
     pub fn wait(&mut self, repo: &Repository) -> Vec<ItemReport> {

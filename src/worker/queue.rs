@@ -34,6 +34,8 @@ pub struct Message {
     pub text: String,
     /// How many times it has been taken, this time included.
     pub dequeue_count: u32,
+    /// When it was put on the queue.
+    pub inserted: Option<time::OffsetDateTime>,
 }
 
 /// A message looked at without taking it.
@@ -251,6 +253,7 @@ impl JobQueue {
                 pop_receipt: m.pop_receipt?,
                 text: m.message_text.unwrap_or_default(),
                 dequeue_count: m.dequeue_count.unwrap_or(1).max(0) as u32,
+                inserted: m.insertion_time,
             })
         }))
     }

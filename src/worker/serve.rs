@@ -32,7 +32,7 @@ impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
             visibility: Duration::from_secs(60),
-            idle_max: Duration::from_secs(10),
+            idle_max: Duration::from_secs(5),
             max_jobs: None,
         }
     }
@@ -88,6 +88,11 @@ impl<'a> Worker<'a> {
 
     pub fn info(&self) -> &WorkerInfo {
         &self.me
+    }
+
+    /// Jobs taken so far (done, failed or released).
+    pub fn jobs_done(&self) -> u64 {
+        self.done
     }
 
     fn heartbeat_every(&self) -> Duration {
@@ -218,8 +223,16 @@ impl<'a> Worker<'a> {
             return;
         }
         let what = format!("{} of {}", job.task.kind(), job.label);
+        let waited = msg
+            .inserted
+            .map(|t| {
+                (time::OffsetDateTime::now_utc() - t)
+                    .as_seconds_f64()
+                    .max(0.0)
+            })
+            .map_or(String::new(), |s| format!(", queued {s:.1}s ago"));
         (self.log)(&format!(
-            "took job {} ({what}), try {}",
+            "took job {} ({what}), try {}{waited}",
             job.id,
             job.failures + lost + 1
         ));

@@ -2,7 +2,7 @@ use crate::cli::Global;
 use crate::cli::output::Output;
 use clap::{Args, Subcommand};
 use sqlvault::Result;
-use sqlvault::pipeline::sources::databases_of;
+use sqlvault::pipeline::sources::{databases_of, databases_to_dispatch};
 use sqlvault::policy::Policy;
 use sqlvault::policy::file::RepositorySpec;
 use std::path::PathBuf;
@@ -89,10 +89,18 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
             }
             what.push(auto);
         }
-        let now = match databases_of(s) {
+        let listed = if s.queue.is_some() {
+            databases_to_dispatch(s)
+        } else {
+            databases_of(s)
+        };
+        let now = match listed {
             Ok(d) => format!("{} found now", d.len()),
             Err(e) => format!("cannot be listed now: {}", e.message),
         };
+        if let Some(q) = &s.queue {
+            what.push(format!("backed up by the workers of `{q}`"));
+        }
         println!(
             "source `{}` ({}): {} ({now})",
             s.name,
@@ -124,12 +132,13 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
     );
     let o = &spec.options;
     println!(
-        "options: compression {}, {} database(s) at a time, {} per run{}",
+        "options: compression {}, {} database(s) at a time, {} per run, {} tries for queued jobs{}",
         o.compression
             .map_or("as the repository".into(), |c| c.to_string()),
         o.max_parallel,
         o.max_per_run
             .map_or("no limit".into(), |m| format!("at most {m}")),
+        o.max_attempts,
         o.copy.as_ref().map_or(String::new(), |c| format!(
             ", plain copies of {} backups in `{}`",
             c.kinds

@@ -23,7 +23,7 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub visibility_timeout: u64,
     /// Longest pause, in seconds, between two looks at an empty queue.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub idle_max: u64,
     /// Stop after this many jobs (default: run until SIGTERM).
     #[arg(long, value_name = "N")]
@@ -71,7 +71,11 @@ pub fn run(g: &Global, a: &WorkerArgs, out: &Output) -> Result<i32> {
     };
     let mut w = Worker::new(&queue, &repo, opts, &out.progress, &log_line);
     w.serve()?;
-    log_line("stopped");
+    log_line(&format!(
+        "stopped after {} job(s), {} queue request(s)",
+        w.jobs_done(),
+        queue.requests()
+    ));
     Ok(0)
 }
 
