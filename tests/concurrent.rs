@@ -20,13 +20,7 @@ fn spawn_backup(vault: &Vault, db: &Path) -> Child {
 
 /// Wait for a backup child; it must succeed. Returns its restore point.
 fn finish(child: Child) -> String {
-    let o = child.wait_with_output().unwrap();
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    assert_no_password(&out);
+    let out = Out::from_output(child.wait_with_output().unwrap());
     out.expect_code(0);
     let r = out.json();
     assert_eq!(r["status"], "ok", "{r:#}");

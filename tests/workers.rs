@@ -159,13 +159,7 @@ password-env = "WK_PG_PW"
 fn a_killed_workers_job_is_finished_by_another_and_done_once() {
     let mut f = Fleet::new();
     let dbs = small_databases(&f.s.join("sqlite"), 1);
-    let policy = f.policy(
-        "p.toml",
-        &format!(
-            "[[source]]\nname = \"files\"\nengine = \"sqlite\"\ndatabases = {}\n",
-            toml_list(&dbs)
-        ),
-    );
+    let policy = f.sqlite_policy(&dbs, "");
     let q = f.queue_url();
     let slow = [("SQLVAULT_TEST_FAULT", "slow-job")];
     f.worker(&slow, &["--visibility-timeout", "4"]);
@@ -190,13 +184,7 @@ fn a_killed_workers_job_is_finished_by_another_and_done_once() {
     let second = f.spawn_worker(&q, &[], &["--visibility-timeout", "4"]);
     let pid = second.pid();
     f.workers().push(second);
-    let o = dispatcher.wait_with_output().unwrap();
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    assert_no_password(&out);
+    let out = Out::from_output(dispatcher.wait_with_output().unwrap());
     out.expect_code(0);
     let got = items(&out);
     assert_eq!(got.len(), 1);
@@ -212,12 +200,11 @@ fn a_job_that_keeps_failing_is_poisoned_and_the_others_succeed() {
     let mut f = Fleet::new();
     let mut dbs = small_databases(&f.s.join("sqlite"), 2);
     dbs.push(f.s.join("sqlite/missing.db"));
-    let policy = f.policy(
-        "p.toml",
-        &format!(
-            "[[source]]\nname = \"files\"\nengine = \"sqlite\"\ndatabases = {}\n\n[options]\nmax-attempts = 2\n",
-            toml_list(&dbs)
-        ),
+    let policy = f.sqlite_policy(
+        &dbs,
+        "[options]
+max-attempts = 2
+",
     );
     f.worker(&[], &[]);
     let q = f.queue_url();
@@ -357,13 +344,7 @@ fn bad_input_from_queues_and_messages() {
 
     // A queue that does not exist: the dispatcher says how to get one.
     let dbs = small_databases(&f.s.join("sqlite"), 1);
-    let policy = f.policy(
-        "p.toml",
-        &format!(
-            "[[source]]\nname = \"files\"\nengine = \"sqlite\"\ndatabases = {}\n",
-            toml_list(&dbs)
-        ),
-    );
+    let policy = f.sqlite_policy(&dbs, "");
     let p = policy.to_str().unwrap();
     let nosuch = f.az.queue_url("nosuch");
     let out = f.dispatch(&["--json", "backup", "--policy", p, "--dispatch", &nosuch]);
@@ -482,25 +463,8 @@ fn azurite_honours_the_visibility_timeout_and_the_heartbeat() {
 fn sigterm_finishes_the_running_job_then_exits() {
     let mut f = Fleet::new();
     let dbs = small_databases(&f.s.join("sqlite"), 2);
-    let policy = f.policy(
-        "p.toml",
-        &format!(
-            "[[source]]\nname = \"files\"\nengine = \"sqlite\"\ndatabases = {}\n",
-            toml_list(&dbs)
-        ),
-    );
-    let q = f.queue_url();
-    let mut c = f.dispatcher();
-    c.args([
-        "--json",
-        "backup",
-        "--policy",
-        policy.to_str().unwrap(),
-        "--dispatch",
-        &q,
-        "--no-wait",
-    ]);
-    run(&mut c).expect_code(0);
+    let policy = f.sqlite_policy(&dbs, "");
+    f.queue_backups(&policy);
     let w = f.worker(&[("SQLVAULT_TEST_FAULT", "slow-job")], &[]);
     w.wait_for("took job", MINUTE);
     w.signal(libc::SIGTERM);
@@ -514,4 +478,26 @@ fn sigterm_finishes_the_running_job_then_exits() {
     assert_eq!(f.vault.points().len(), 1);
     // The other job is still queued for the next worker.
     assert_eq!(f.queue().count(Which::Jobs).unwrap(), 1);
+}
+
+#[test]
+fn a_second_sigterm_releases_the_running_job_at_once() {
+    let mut f = Fleet::new();
+    let dbs = small_databases(&f.s.join("sqlite"), 1);
+    let policy = f.sqlite_policy(&dbs, "");
+    f.queue_backups(&policy);
+    let w = f.worker(
+        &[("SQLVAULT_TEST_FAULT", "slow-job")],
+        &["--visibility-timeout", "600"],
+    );
+    w.wait_for("took job", MINUTE);
+    w.signal(libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(300));
+    w.signal(libc::SIGTERM);
+    assert_eq!(w.wait_exit(MINUTE), 0, "{}", w.log_text());
+    assert!(w.log_text().contains("released"), "{}", w.log_text());
+    // Visible again at once, though its visibility timeout was 10 minutes.
+    let m = f.queue().receive(Duration::from_secs(5)).unwrap();
+    assert!(m.is_some(), "the released job is back on the queue");
+    assert!(f.vault.points().is_empty());
 }

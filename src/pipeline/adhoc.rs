@@ -3,7 +3,7 @@
 
 use super::report::{ItemReport, SessionReport};
 use super::run::{Plan, execute, summaries};
-use super::sources::{databases_of, databases_to_dispatch};
+use super::sources::databases_for;
 use super::{ProgressFactory, policy_repo, record};
 use crate::error::{Error, Result};
 use crate::policy::{BackupKind, Policy};
@@ -29,12 +29,7 @@ pub fn backup(
     let mut matched: Vec<String> = Vec::new();
     for s in &spec.sources {
         let dispatched = s.queue.is_some() || dispatch.queue.is_some();
-        let listed = if dispatched {
-            databases_to_dispatch(s)
-        } else {
-            databases_of(s)
-        };
-        let dbs = match listed {
+        let dbs = match databases_for(s, dispatched) {
             Ok(d) => d,
             Err(e) => {
                 report

@@ -11,6 +11,7 @@ use super::report::{ItemReport, SessionReport, Status};
 use super::{REPOSITORY_LOCK, policy_repo, record};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
+use crate::policy::file::ArchiveSpec;
 use crate::progress::NoProgress;
 use crate::repo::Repository;
 use crate::repo::ids::PointId;
@@ -39,15 +40,20 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<SessionReport> {
-    let spec = &policy.spec;
-    let Some(arch) = &spec.archive else {
-        return Err(Error::usage(format!(
+/// The policy's `[archive]` section, which archiving needs.
+pub fn spec_of(policy: &Policy) -> Result<&ArchiveSpec> {
+    policy.spec.archive.as_ref().ok_or_else(|| {
+        Error::usage(format!(
             "policy `{}` has no [archive] section",
             policy.file.display()
         ))
-        .with_hint("add [archive] with path and after-days"));
-    };
+        .with_hint("add [archive] with path and after-days")
+    })
+}
+
+pub fn archive(policy: &Policy, now: jiff::Timestamp, dry_run: bool) -> Result<SessionReport> {
+    let spec = &policy.spec;
+    let arch = spec_of(policy)?;
     let primary = policy_repo::open(&spec.repository)?;
     let target = policy_repo::open(&arch.repository()).map_err(|e| {
         e.context("archive repository").with_hint(format!(

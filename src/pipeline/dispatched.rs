@@ -83,13 +83,7 @@ pub fn archive(
     queue: &str,
 ) -> Result<SessionReport> {
     let spec = &policy.spec;
-    let Some(arch) = &spec.archive else {
-        return Err(Error::usage(format!(
-            "policy `{}` has no [archive] section",
-            policy.file.display()
-        ))
-        .with_hint("add [archive] with path and after-days"));
-    };
+    let arch = super::archive::spec_of(policy)?;
     if arch.password.is_some() {
         return Err(Error::usage(
             "the archive's password is written in the policy, and would travel in the queue message",

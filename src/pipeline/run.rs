@@ -4,7 +4,7 @@
 //! there, so the same due backup never runs twice.
 
 use super::report::{ItemReport, SessionReport, Status};
-use super::sources::{Protected, Target, databases_of, databases_to_dispatch};
+use super::sources::{Protected, Target, databases_for};
 use super::{ProgressFactory, backup_one, policy_repo, record};
 use crate::engine::Engine;
 use crate::engine::postgres::physical::{Physical, objective};
@@ -92,12 +92,7 @@ pub fn run(
     let mut plans = Vec::new();
     for s in &spec.sources {
         let dispatched = s.queue.is_some() || dispatch.queue.is_some();
-        let listed = if dispatched {
-            databases_to_dispatch(s)
-        } else {
-            databases_of(s)
-        };
-        let dbs = match listed {
+        let dbs = match databases_for(s, dispatched) {
             Ok(d) => d,
             Err(e) => {
                 // An unreachable source fails alone; the others still run.

@@ -67,6 +67,16 @@ pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
     }
 }
 
+/// The databases of a source, listed for a run that sends its jobs to
+/// workers (`dispatched`) or runs them here.
+pub fn databases_for(s: &SourceSpec, dispatched: bool) -> Result<Vec<Protected>> {
+    if dispatched {
+        databases_to_dispatch(s)
+    } else {
+        databases_of(s)
+    }
+}
+
 /// The databases of a source whose jobs run on workers. The workers
 /// resolve its password themselves, so a dispatcher without it still lists
 /// the databases the source names (auto-protection needs the server).

@@ -30,11 +30,15 @@ impl Outcome {
 /// A test-only fault: with `SQLVAULT_TEST_FAULT=slow-job` in a debug
 /// build, every job first waits a few seconds, so tests can stop a worker
 /// in the middle of one. Release builds never do.
-fn slow_job_fault() {
+fn slow_job_fault() -> Result<()> {
     if cfg!(debug_assertions) && std::env::var("SQLVAULT_TEST_FAULT").is_ok_and(|v| v == "slow-job")
     {
-        std::thread::sleep(std::time::Duration::from_secs(4));
+        for _ in 0..80 {
+            crate::interrupt::check()?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
+    Ok(())
 }
 
 pub fn execute(
@@ -43,7 +47,7 @@ pub fn execute(
     progress: &(dyn ProgressFactory + Sync),
 ) -> Result<Outcome> {
     let t0 = Instant::now();
-    slow_job_fault();
+    slow_job_fault()?;
     match &job.task {
         Task::Backup {
             source,

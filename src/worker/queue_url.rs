@@ -2,6 +2,7 @@
 //! job queue, parsed without touching the network. Credentials come from
 //! the environment, as for `azure://` repositories.
 
+use crate::storage::azure::parse_endpoint;
 use std::fmt;
 
 pub const SCHEME: &str = "azure-queue://";
@@ -58,15 +59,7 @@ impl QueueUrl {
         let mut endpoint = None;
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             match k.as_ref() {
-                "endpoint" => {
-                    let u = url::Url::parse(&v)
-                        .ok()
-                        .filter(|u| matches!(u.scheme(), "http" | "https"))
-                        .ok_or_else(|| {
-                            format!("`{s}`: endpoint must be an http:// or https:// URL")
-                        })?;
-                    endpoint = Some(u);
-                }
+                "endpoint" => endpoint = Some(parse_endpoint(s, &v)?),
                 other => {
                     return Err(format!(
                         "`{s}`: unknown option `{other}` (allowed: endpoint); credentials go in the environment, not the URL"

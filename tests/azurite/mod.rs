@@ -48,6 +48,26 @@ fn tool(name: &str) -> PathBuf {
     })
 }
 
+/// One Azurite service (`blob` or `queue`) on `port`, data in `dir`.
+fn spawn(program: &Path, service: &str, port: u16, dir: &Path) -> Child {
+    Command::new(program)
+        .arg(format!("--{service}Host"))
+        .arg("127.0.0.1")
+        .arg(format!("--{service}Port"))
+        .arg(port.to_string())
+        .arg("--location")
+        .arg(dir)
+        // Never send telemetry off this machine.
+        .arg("--disableTelemetry")
+        .arg("--skipApiVersionCheck")
+        .arg("--silent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start azurite ({service}): {e}"))
+}
+
 fn wait_for_port(child: &mut Child, port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -88,20 +108,7 @@ impl Azurite {
         let port = free_port();
         let dir = a.dir.path().join("queue");
         std::fs::create_dir_all(&dir).unwrap();
-        let mut child = Command::new(tool("azurite-queue"))
-            .args(["--queueHost", "127.0.0.1", "--queuePort"])
-            .arg(port.to_string())
-            .arg("--location")
-            .arg(&dir)
-            // Never send telemetry off this machine.
-            .arg("--disableTelemetry")
-            .arg("--skipApiVersionCheck")
-            .arg("--silent")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start azurite-queue");
+        let mut child = spawn(&tool("azurite-queue"), "queue", port, &dir);
         wait_for_port(&mut child, port, "azurite-queue");
         a.queue = Some((child, port));
         a
@@ -120,20 +127,7 @@ impl Azurite {
     /// Start again on the same port with the same data (after [`stop`]).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "Azurite is already running");
-        let child = Command::new(binary())
-            .args(["--blobHost", "127.0.0.1", "--blobPort"])
-            .arg(self.port.to_string())
-            .arg("--location")
-            .arg(self.dir.path())
-            // Never send telemetry off this machine.
-            .arg("--disableTelemetry")
-            .arg("--skipApiVersionCheck")
-            .arg("--silent")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start azurite-blob");
+        let child = spawn(&binary(), "blob", self.port, self.dir.path());
         self.child = Some(child);
         wait_for_port(self.child.as_mut().unwrap(), self.port, "azurite-blob");
     }

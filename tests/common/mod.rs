@@ -72,6 +72,17 @@ pub struct Out {
 }
 
 impl Out {
+    /// What a finished child wrote; the password must not be in it.
+    pub fn from_output(o: std::process::Output) -> Out {
+        let out = Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        };
+        assert_no_password(&out);
+        out
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -102,14 +113,7 @@ impl Out {
 
 /// Run to completion and check that the password never shows up.
 pub fn run(cmd: &mut Command) -> Out {
-    let o = cmd.output().expect("the binary runs");
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    assert_no_password(&out);
-    out
+    Out::from_output(cmd.output().expect("the binary runs"))
 }
 
 #[track_caller]
@@ -833,14 +837,9 @@ pub fn signal_when(
         unsafe { libc::kill(child.id() as i32, signal) };
     }
     let o = child.wait_with_output().unwrap();
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    assert_no_password(&out);
+    let killed = o.status.signal() == Some(libc::SIGKILL);
     Ended {
-        killed: o.status.signal() == Some(libc::SIGKILL),
-        out,
+        killed,
+        out: Out::from_output(o),
     }
 }

@@ -153,6 +153,33 @@ daily = 7
         p
     }
 
+    /// A policy backing up `dbs` (source `files`), with `extra` TOML.
+    pub fn sqlite_policy(&self, dbs: &[PathBuf], extra: &str) -> PathBuf {
+        self.policy(
+            "p.toml",
+            &format!(
+                "[[source]]\nname = \"files\"\nengine = \"sqlite\"\ndatabases = {}\n\n{extra}",
+                toml_list(dbs)
+            ),
+        )
+    }
+
+    /// `backup --policy --dispatch --no-wait`: the jobs wait on the queue.
+    pub fn queue_backups(&self, policy: &Path) {
+        let q = self.queue_url();
+        let mut c = self.dispatcher();
+        c.args([
+            "--json",
+            "backup",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--dispatch",
+            &q,
+            "--no-wait",
+        ]);
+        run(&mut c).expect_code(0);
+    }
+
     /// A worker on the jobs queue; `env` adds to (or overrides) its environment.
     pub fn worker(&mut self, env: &[(&str, &str)], args: &[&str]) -> &mut Worker {
         let w = self.spawn_worker(&self.queue_url(), env, args);

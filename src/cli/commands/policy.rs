@@ -2,7 +2,7 @@ use crate::cli::Global;
 use crate::cli::output::Output;
 use clap::{Args, Subcommand};
 use sqlvault::Result;
-use sqlvault::pipeline::sources::{databases_of, databases_to_dispatch};
+use sqlvault::pipeline::sources::databases_for;
 use sqlvault::policy::Policy;
 use sqlvault::policy::file::RepositorySpec;
 use std::path::PathBuf;
@@ -89,12 +89,7 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
             }
             what.push(auto);
         }
-        let listed = if s.queue.is_some() {
-            databases_to_dispatch(s)
-        } else {
-            databases_of(s)
-        };
-        let now = match listed {
+        let now = match databases_for(s, s.queue.is_some()) {
             Ok(d) => format!("{} found now", d.len()),
             Err(e) => format!("cannot be listed now: {}", e.message),
         };

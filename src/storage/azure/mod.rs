@@ -19,7 +19,7 @@ mod url;
 pub use auth::Service;
 pub use errors::redact;
 pub use policies::CountPolicy;
-pub use url::{AzureUrl, Tier, is_azure};
+pub use url::{AzureUrl, Tier, is_azure, parse_endpoint};
 
 use super::{ObjectInfo, PutOutcome, Storage, StorageError, TierState};
 use azure_core::http::{ClientOptions, Etag, RetryOptions, policies::Policy};

@@ -47,6 +47,14 @@ pub struct AzureUrl {
 
 pub const SCHEME: &str = "azure://";
 
+/// The `endpoint=` option of a URL `s`: an http(s) URL.
+pub fn parse_endpoint(s: &str, v: &str) -> Result<url::Url, String> {
+    url::Url::parse(v)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| format!("`{s}`: endpoint must be an http:// or https:// URL"))
+}
+
 pub fn is_azure(s: &str) -> bool {
     s.len() >= SCHEME.len() && s[..SCHEME.len()].eq_ignore_ascii_case(SCHEME)
 }
@@ -94,15 +102,7 @@ impl AzureUrl {
         let mut tier = None;
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             match k.as_ref() {
-                "endpoint" => {
-                    let u = url::Url::parse(&v)
-                        .ok()
-                        .filter(|u| matches!(u.scheme(), "http" | "https"))
-                        .ok_or_else(|| {
-                            format!("`{s}`: endpoint must be an http:// or https:// URL")
-                        })?;
-                    endpoint = Some(u);
-                }
+                "endpoint" => endpoint = Some(parse_endpoint(s, &v)?),
                 "tier" => {
                     tier = Some(Tier::parse(&v).ok_or_else(|| {
                         format!("`{s}`: tier must be hot, cool, cold or archive")
