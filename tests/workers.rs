@@ -498,6 +498,12 @@ fn a_second_sigterm_releases_the_running_job_at_once() {
     assert!(w.log_text().contains("released"), "{}", w.log_text());
     // Visible again at once, though its visibility timeout was 10 minutes.
     let m = f.queue().receive(Duration::from_secs(5)).unwrap();
-    assert!(m.is_some(), "the released job is back on the queue");
+    let m = m.expect("the released job is back on the queue");
+    // A release is neither a failure nor a lost worker.
+    let job: serde_json::Value = serde_json::from_str(&m.text).unwrap();
+    assert_eq!(
+        (job["releases"].as_u64(), job["failures"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert!(f.vault.points().is_empty());
 }

@@ -56,6 +56,7 @@ pub(super) fn send_queued(
                 max_attempts: policy.spec.options.max_attempts,
                 failures: 0,
                 last_error: None,
+                releases: 0,
                 label: plan.protected.label.clone(),
                 task: Task::Backup {
                     source: source.clone(),
@@ -101,6 +102,7 @@ pub fn archive(
         max_attempts: spec.options.max_attempts,
         failures: 0,
         last_error: None,
+        releases: 0,
         label: "archive".into(),
         task: Task::Archive {
             archive: ArchiveTarget {
@@ -150,6 +152,7 @@ pub fn restore(
         max_attempts: 2,
         failures: 0,
         last_error: None,
+        releases: 0,
         label: point.database.clone(),
         // A second try for a worker lost mid-restore; a restore that fails
         // on its own would fail again.

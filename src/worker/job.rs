@@ -32,6 +32,10 @@ pub struct Job {
     pub failures: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Times a worker gave it back untried (stopping, or bound to another
+    /// repository), which are neither failures nor lost workers.
+    #[serde(default)]
+    pub releases: u32,
     /// How a report names it (the database's label).
     pub label: String,
     pub task: Task,
@@ -154,6 +158,7 @@ mod tests {
             max_attempts: 3,
             failures: 0,
             last_error: None,
+            releases: 0,
             label: "d".into(),
             task: Task::Restore {
                 point: "0123".into(),

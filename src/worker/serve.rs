@@ -210,12 +210,14 @@ impl<'a> Worker<'a> {
                 "job {} is for another repository: left for the workers of that one",
                 job.id
             ));
-            let _ = self.queue.update(&mut msg, Duration::from_secs(30), None);
+            self.release(&mut msg, &mut job, Duration::from_secs(30));
             return;
         }
-        // Takes that ended in neither a result nor a recorded failure are
-        // workers that died (killed, crashed) with the job in hand.
-        let lost = msg.dequeue_count.saturating_sub(1 + job.failures);
+        // Takes that ended in neither a result, a recorded failure nor a
+        // release are workers that died (killed, crashed) with the job.
+        let lost = msg
+            .dequeue_count
+            .saturating_sub(1 + job.failures + job.releases);
         if lost >= job.max_attempts {
             let reason =
                 format!("workers stopped {lost} times while running this job (killed or crashed)");
@@ -244,10 +246,17 @@ impl<'a> Worker<'a> {
                     "interrupted: job {} released for another worker",
                     job.id
                 ));
-                let _ = self.queue.update(&mut msg, Duration::ZERO, None);
+                self.release(&mut msg, &mut job, Duration::ZERO);
             }
             Err(e) => self.retry_or_poison(&mut msg, &mut job, &e),
             Ok(o) => match o.failed().cloned() {
+                Some(item) if item.error_kind == Some(Kind::Interrupted) => {
+                    (self.log)(&format!(
+                        "interrupted: job {} released for another worker",
+                        job.id
+                    ));
+                    self.release(&mut msg, &mut job, Duration::ZERO);
+                }
                 Some(item) => {
                     let e = Error::new(
                         item.error_kind.unwrap_or(Kind::Database),
@@ -305,6 +314,14 @@ impl<'a> Worker<'a> {
         out
     }
 
+    /// Give the job back untried, visible again after `after`.
+    fn release(&self, msg: &mut Message, job: &mut Job, after: Duration) {
+        job.releases += 1;
+        if let Err(e) = self.queue.update(msg, after, Some(&job.to_text())) {
+            (self.log)(&format!("cannot release job {}: {}", job.id, e.message));
+        }
+    }
+
     fn retry_or_poison(&self, msg: &mut Message, job: &mut Job, e: &Error) {
         job.failures += 1;
         job.last_error = Some(e.message.clone());
@@ -338,9 +355,8 @@ impl<'a> Worker<'a> {
         ));
         let mut item = ItemReport::new(job.label.clone()).failed(e);
         item.note = Some(format!(
-            "moved to the poison queue `{}` after {} failed tries",
-            self.queue.url.poison(),
-            job.failures
+            "moved to the poison queue `{}`",
+            self.queue.url.poison()
         ));
         self.record(
             job,
