@@ -115,7 +115,8 @@ pub fn commits(data: &[u8]) -> Commits {
     // The tail of a record that began in the previous segment.
     if info & FIRST_IS_CONTRECORD != 0 && rem_len > 0 {
         c.pos = 0;
-        if !skip_continuation(&mut c, rem_len) {
+        // The rest of a record begun in an earlier segment.
+        if c.take(rem_len, false).is_none() {
             return out;
         }
         c.align();
@@ -147,26 +148,6 @@ pub fn commits(data: &[u8]) -> Commits {
     }
     out
 }
-
-/// Skip `rem_len` bytes of a record continued from the previous segment,
-/// across the continuation pages that carry it.
-fn skip_continuation(c: &mut Cursor, rem_len: usize) -> bool {
-    let mut left = rem_len;
-    while left > 0 {
-        if !c.enter_page(true) {
-            return false;
-        }
-        let room = PAGE - c.pos % PAGE;
-        let k = left.min(room);
-        if c.pos + k > c.data.len() {
-            return false;
-        }
-        c.pos += k;
-        left -= k;
-    }
-    true
-}
-
 /// The commit time in a commit record's body: the first field of its main
 /// data, which follows the block headers (none, for a commit, but an
 /// origin or top-level xid may precede it).
