@@ -115,7 +115,6 @@ pub fn commits(data: &[u8]) -> Commits {
     // The tail of a record that began in the previous segment.
     if info & FIRST_IS_CONTRECORD != 0 && rem_len > 0 {
         c.pos = 0;
-        // The rest of a record begun in an earlier segment.
         if c.take(rem_len, false).is_none() {
             return out;
         }
