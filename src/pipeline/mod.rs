@@ -382,6 +382,13 @@ pub fn verify(
         .filter(|(_, p)| p.engine == physical::ENGINE)
         .map(|(id, p)| (p.database.clone(), *id))
         .collect();
+    // Each cluster's archive is listed once, for all its base backups.
+    let bases: Vec<(PointId, RestorePoint)> = points
+        .iter()
+        .filter_map(|(id, p)| Some((*id, p.clone()?)))
+        .filter(|(_, p)| p.engine == physical::ENGINE)
+        .collect();
+    let windows = physical::window::windows(repo, &bases);
     for (id, point) in points {
         let t0 = Instant::now();
         let name = point
@@ -423,10 +430,10 @@ pub fn verify(
         } else if let Some(point) = &point {
             item.bytes_read = point.size();
         }
-        if let Some(point) = point.as_ref().filter(|p| p.engine == physical::ENGINE)
+        if point.as_ref().is_some_and(|p| p.engine == physical::ENGINE)
             && item.status != Status::Failed
         {
-            item = check_wal_chain(repo, &id, point, item);
+            item = check_wal_chain(&windows, &id, item);
         }
         report.databases.push(item.timed(t0));
     }
@@ -461,14 +468,13 @@ pub fn verify(
 /// A base backup passes when the WAL it needs to become consistent is all
 /// archived and no segment is missing after it.
 fn check_wal_chain(
-    repo: &Repository,
+    windows: &Result<std::collections::BTreeMap<PointId, physical::window::Window>>,
     id: &PointId,
-    point: &RestorePoint,
     mut item: ItemReport,
 ) -> ItemReport {
-    let windows = match physical::window::windows(repo, &[(*id, point.clone())]) {
+    let windows = match windows {
         Ok(w) => w,
-        Err(e) => return item.failed(&e),
+        Err(e) => return item.failed(e),
     };
     let Some(w) = windows.get(id) else {
         return item;
