@@ -265,22 +265,13 @@ fn timelines_a_restored_copy_that_keeps_archiving_and_the_old_timeline_after_the
     // A base backup taken on timeline 1 after the fork cannot follow
     // timeline 2: refused with the reason.
     base_backup(&a);
-    let to = a.target("wrong-timeline");
-    let out = a.vault(&[
-        "restore",
-        "latest",
-        "--timeline",
-        "2",
-        "--to",
-        &to.display().to_string(),
-    ]);
-    out.expect_code(2);
-    assert!(
-        out.stderr.contains("forked from timeline 1"),
-        "{}",
-        out.stderr
+    assert_refused(
+        &a,
+        "wrong-timeline",
+        &["--timeline", "2"],
+        2,
+        "forked from timeline 1",
     );
-    assert!(!to.exists());
 
     // The window follows the newest timeline.
     let points = a.vault(&["--json", "points"]);
@@ -289,6 +280,21 @@ fn timelines_a_restored_copy_that_keeps_archiving_and_the_old_timeline_after_the
     assert_eq!(points.json().as_array().unwrap().len(), 2);
     assert_eq!(w["timeline"], 2, "{w:#}");
     assert!(w.get("missing").is_none(), "{w:#}");
+}
+
+/// `restore latest --to <target name> <extra>` is refused with exit code
+/// `code` and `reason` in its error, before anything is written.
+#[track_caller]
+fn assert_refused(a: &Archiving, target: &str, extra: &[&str], code: i32, reason: &str) {
+    let to = a.target(target);
+    let to_s = to.display().to_string();
+    let mut args = vec!["restore", "latest"];
+    args.extend_from_slice(extra);
+    args.extend(["--to", to_s.as_str()]);
+    let out = a.vault(&args);
+    out.expect_code(code);
+    assert!(out.stderr.contains(reason), "{}", out.stderr);
+    assert!(!to.exists(), "a refused restore created {to:?}");
 }
 
 #[test]
@@ -310,40 +316,22 @@ fn faults_are_refused_with_the_reason_and_nothing_is_left_behind() {
     assert_eq!(report["status"], "ok");
 
     // A time before the base backup ended.
-    let to = a.target("early");
-    let out = a.vault(&[
-        "restore",
-        "latest",
-        "--time",
-        &before_backup,
-        "--to",
-        &to.display().to_string(),
-    ]);
-    out.expect_code(2);
-    assert!(
-        out.stderr.contains("no base backup ended before"),
-        "{}",
-        out.stderr
+    assert_refused(
+        &a,
+        "early",
+        &["--time", &before_backup],
+        2,
+        "no base backup ended before",
     );
-    assert!(!to.exists(), "a refused restore created {to:?}");
 
     // A time after the last archived commit.
-    let to = a.target("late");
-    let out = a.vault(&[
-        "restore",
-        "latest",
-        "--time",
-        "2099-01-01T00:00:00Z",
-        "--to",
-        &to.display().to_string(),
-    ]);
-    out.expect_code(2);
-    assert!(
-        out.stderr.contains("after the last commit in the archive"),
-        "{}",
-        out.stderr
+    assert_refused(
+        &a,
+        "late",
+        &["--time", "2099-01-01T00:00:00Z"],
+        2,
+        "after the last commit in the archive",
     );
-    assert!(!to.exists(), "a refused restore created {to:?}");
 
     // A directory that is not empty.
     let full = a.target("full");
@@ -371,18 +359,8 @@ fn faults_are_refused_with_the_reason_and_nothing_is_left_behind() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let to = a.target("v16");
-    let out = a.vault(&[
-        "restore",
-        "latest",
-        "--to",
-        &to.display().to_string(),
-        "--pg-bin",
-        &other_bin.display().to_string(),
-    ]);
-    out.expect_code(2);
-    assert!(out.stderr.contains("is version 16"), "{}", out.stderr);
-    assert!(!to.exists(), "a refused restore created {to:?}");
+    let bin = other_bin.display().to_string();
+    assert_refused(&a, "v16", &["--pg-bin", &bin], 2, "is version 16");
 
     // Pushing an archived segment again is fine; other content under its name is not.
     let archived: Vec<String> = std::fs::read_dir(a.repo.join("wal/faults"))
@@ -476,11 +454,7 @@ fn faults_are_refused_with_the_reason_and_nothing_is_left_behind() {
     let out = a.vault(&["--json", "verify"]);
     out.expect_code(1);
     assert!(out.stdout.contains(&gone), "{}", out.stdout);
-    let to = a.target("gap");
-    let out = a.vault(&["restore", "latest", "--to", &to.display().to_string()]);
-    out.expect_code(4);
-    assert!(out.stderr.contains(&gone), "{}", out.stderr);
-    assert!(!to.exists(), "a refused restore created {to:?}");
+    assert_refused(&a, "gap", &[], 4, &gone);
     let _ = last;
 }
 
