@@ -1,7 +1,10 @@
-//! MariaDB and MySQL: connection URLs and option files. Backups of these servers come later; until
+//! MariaDB and MySQL: connecting (URLs, option files, TLS) and discovery
+//! of a server's databases. Backups of these servers come later; until
 //! then, a `mariadb://` or `mysql://` source is refused where a backup or
 //! restore would need one.
 
+pub mod connect;
+pub mod discover;
 pub mod optionfile;
 pub mod url;
 
