@@ -176,10 +176,23 @@ pub fn connect_error(spec: &ConnSpec, e: &mysql::Error) -> Error {
             format!("the server at {at} asks for the `{p}` login method, which sqlvault does not speak"),
         )
         .with_hint("give the user a password with mysql_native_password or caching_sha2_password"),
-        other => Error::database(format!(
-            "cannot connect to {at}: {}",
-            crate::engine::postgres::redact(&other.to_string())
-        )),
+        other => {
+            let text = crate::engine::postgres::redact(&other.to_string());
+            // rustls reports a refused certificate as an I/O error inside
+            // the protocol codec's.
+            match text.split_once("invalid peer certificate: ") {
+                Some((_, why)) => Error::database(format!(
+                    "the server at {at} presented a certificate that ssl-mode={} does not accept: {}",
+                    spec.ssl_mode.unwrap_or(SslMode::VerifyIdentity).as_str(),
+                    why.trim_end_matches(['\'', ' ', '}'])
+                ))
+                .with_hint(
+                    "give the authority that signed it with ssl-ca=FILE in the URL, \
+                     or use ssl-mode=required to encrypt without checking it",
+                ),
+                None => Error::database(format!("cannot connect to {at}: {text}")),
+            }
+        }
     }
 }
 

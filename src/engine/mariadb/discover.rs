@@ -13,6 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The server's own schemas: not user data, never backed up as databases.
 pub const SYSTEM_SCHEMAS: &[&str] = &["mysql", "information_schema", "performance_schema", "sys"];
 
+/// A row of information_schema.TABLES: schema, type, engine, data and
+/// index lengths.
+type TableRow = (String, String, Option<String>, Option<u64>, Option<u64>);
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DatabaseRow {
     pub name: String,
@@ -50,7 +54,7 @@ pub fn discover(server: &MariaDb) -> Result<Vec<DatabaseRow>> {
         .map_err(|e| query_error("listing databases", &e))?;
     // One row per table, summed here: information_schema compares names
     // without regard to case, so its GROUP BY would merge `App` and `app`.
-    let rows: Vec<(String, String, Option<String>, Option<u64>, Option<u64>)> = c
+    let rows: Vec<TableRow> = c
         .query(
             "SELECT TABLE_SCHEMA, TABLE_TYPE, ENGINE, DATA_LENGTH, INDEX_LENGTH \
              FROM information_schema.TABLES \
