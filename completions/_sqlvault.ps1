@@ -34,7 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a new repository')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
-            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL server and whether they are protected')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL, MariaDB or MySQL server and whether they are protected')
             [CompletionResult]::new('points', 'points', [CompletionResultType]::ParameterValue, 'List restore points')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a restore point holds: source, versions, streams, and each table''s rows and fingerprint')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')
@@ -95,10 +95,11 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;discover' {
+            [CompletionResult]::new('--defaults-file', '--defaults-file', [CompletionResultType]::ParameterName, 'Read the MariaDB/MySQL client options (user, password, host, port, socket) from this option file instead of ~/.my.cnf, as the clients'' --defaults-file does')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
-            [CompletionResult]::new('--include-templates', '--include-templates', [CompletionResultType]::ParameterName, 'Also list template databases')
+            [CompletionResult]::new('--include-templates', '--include-templates', [CompletionResultType]::ParameterName, 'Also list template databases (PostgreSQL)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the session report as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors and the JSON report')
@@ -435,7 +436,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         'sqlvault;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a new repository')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up databases; each becomes a restore point')
-            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL server and whether they are protected')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'List the databases of a PostgreSQL, MariaDB or MySQL server and whether they are protected')
             [CompletionResult]::new('points', 'points', [CompletionResultType]::ParameterValue, 'List restore points')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a restore point holds: source, versions, streams, and each table''s rows and fingerprint')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a restore point into a new database')

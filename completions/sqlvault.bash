@@ -334,12 +334,16 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__discover)
-            opts="-q -h --include-templates --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-q -h --include-templates --defaults-file --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --defaults-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

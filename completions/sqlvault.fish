@@ -34,7 +34,7 @@ complete -c sqlvault -n "__fish_sqlvault_needs_command" -s h -l help -d 'Print h
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -s V -l version -d 'Print version'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "init" -d 'Create a new repository'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "backup" -d 'Back up databases; each becomes a restore point'
-complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "discover" -d 'List the databases of a PostgreSQL server and whether they are protected'
+complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "discover" -d 'List the databases of a PostgreSQL, MariaDB or MySQL server and whether they are protected'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "points" -d 'List restore points'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "show" -d 'What a restore point holds: source, versions, streams, and each table\'s rows and fingerprint'
 complete -c sqlvault -n "__fish_sqlvault_needs_command" -f -a "restore" -d 'Restore a restore point into a new database'
@@ -84,10 +84,11 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l json -d 'Pr
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l defaults-file -d 'Read the MariaDB/MySQL client options (user, password, host, port, socket) from this option file instead of ~/.my.cnf, as the clients\' --defaults-file does' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l include-templates -d 'Also list template databases'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l include-templates -d 'Also list template databases (PostgreSQL)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l json -d 'Print the session report as JSON on stdout'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l no-progress -d 'No progress bars, even on a terminal'
@@ -298,7 +299,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand worker; and __fish_see
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand worker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "init" -d 'Create a new repository'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "backup" -d 'Back up databases; each becomes a restore point'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "discover" -d 'List the databases of a PostgreSQL server and whether they are protected'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "discover" -d 'List the databases of a PostgreSQL, MariaDB or MySQL server and whether they are protected'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "points" -d 'List restore points'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "show" -d 'What a restore point holds: source, versions, streams, and each table\'s rows and fingerprint'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand help; and not __fish_seen_subcommand_from init backup discover points show restore verify repair sessions policy run prune archive rehydrate wal worker help" -f -a "restore" -d 'Restore a restore point into a new database'

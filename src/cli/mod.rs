@@ -78,7 +78,7 @@ pub enum Command {
     Init(commands::init::InitArgs),
     /// Back up databases; each becomes a restore point.
     Backup(commands::backup::BackupArgs),
-    /// List the databases of a PostgreSQL server and whether they are protected.
+    /// List the databases of a PostgreSQL, MariaDB or MySQL server and whether they are protected.
     Discover(commands::discover::DiscoverArgs),
     /// List restore points.
     Points(commands::points::PointsArgs),

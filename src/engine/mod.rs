@@ -3,6 +3,7 @@
 //! restore. Engines know nothing about chunks, packs or storage.
 
 pub mod fingerprint;
+pub mod mariadb;
 pub mod postgres;
 pub mod sqlite;
 
@@ -122,6 +123,12 @@ impl Location {
     pub fn parse(s: &str) -> Result<Location> {
         if self::postgres::url::is_postgres_url(s) {
             return Ok(Location::Postgres(s.to_string()));
+        }
+        if self::mariadb::is_mariadb_url(s) {
+            return Err(crate::error::Error::usage(
+                "backing up and restoring MariaDB and MySQL servers is not supported by this version",
+            )
+            .with_hint("`sqlvault discover` lists such a server's databases"));
         }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(crate::error::Error::usage(format!(

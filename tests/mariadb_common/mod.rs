@@ -1,0 +1,281 @@
+//! A private MariaDB server for the tests of one test binary:
+//! `mariadb-install-db` into a temporary directory, `mariadbd` on a free
+//! port on 127.0.0.1 with its socket in that directory, the root password
+//! set to [`MARIADB_PASSWORD`], stopped when the test process ends (an
+//! atexit hook, and a watchdog process in case the tests are killed).
+//!
+//! Running as root, the server is told to run as root (`--user=root`)
+//! rather than switching to the package's `mysql` user, so the temporary
+//! directory needs no change of owner. A test that needs the server and
+//! cannot start it fails; `scripts/test-deps` installs it.
+
+#![allow(dead_code)]
+
+use mysql::prelude::Queryable;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The root password; finding it in any output is a leak.
+pub const MARIADB_PASSWORD: &str = "Numbat-maria-secret-7719-qwerty";
+
+pub struct Server {
+    pub port: u16,
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+    pid: u32,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// The server of this test binary, started on first use.
+pub fn server() -> &'static Server {
+    SERVER.get_or_init(Server::start)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A program from the MariaDB packages, on PATH or where Debian puts it.
+fn program(name: &str) -> PathBuf {
+    let from_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name));
+    from_path
+        .chain(["/usr/sbin", "/usr/bin"].map(|d| Path::new(d).join(name)))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no `{name}` (MariaDB server); run scripts/test-deps"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+extern "C" fn stop_at_exit() {
+    if let Some(s) = SERVER.get() {
+        s.stop();
+    }
+}
+
+impl Server {
+    fn start() -> Server {
+        let mariadbd = program("mariadbd");
+        let install_db = program("mariadb-install-db");
+        let dir = tempfile::Builder::new()
+            .prefix("sqlvault-mariadb-")
+            .tempdir_in("/tmp")
+            .unwrap()
+            .keep();
+        let data = dir.join("data");
+        let as_root: &[&str] = if is_root() { &["--user=root"] } else { &[] };
+        let out = Command::new(install_db)
+            .arg("--no-defaults")
+            .args(as_root)
+            .args([
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mariadb-install-db failed (run scripts/test-deps?): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let socket = dir.join("mysqld.sock");
+        let log = dir.join("error.log");
+        let child = Command::new(mariadbd)
+            .arg("--no-defaults")
+            .args(as_root)
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--port={port}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
+            .arg(format!("--log-error={}", log.display()))
+            // Name lookups of 127.0.0.1 would make the grants depend on
+            // the machine's /etc/hosts.
+            .arg("--skip-name-resolve")
+            // Speed over durability: the data dies with the tests.
+            .args([
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-flush-log-at-trx-commit=0",
+                "--skip-innodb-doublewrite",
+                "--max-connections=100",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start mariadbd (run scripts/test-deps): {e}"));
+        let s = Server {
+            port,
+            dir: dir.clone(),
+            socket,
+            pid: child.id(),
+        };
+        spawn_watchdog(s.pid, &dir);
+        // SAFETY: registering a plain function; it runs once at exit.
+        unsafe { libc::atexit(stop_at_exit) };
+        // Never waited for here: stop() reaps it.
+        std::mem::forget(child);
+        s.wait_until_ready(&log);
+        s.set_root_password();
+        s
+    }
+
+    fn wait_until_ready(&self, log: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let opts = mysql::OptsBuilder::new()
+                .socket(Some(self.socket.display().to_string()))
+                .user(Some("root"))
+                .prefer_socket(false);
+            if mysql::Conn::new(opts).is_ok() {
+                return;
+            }
+            // SAFETY: kill with signal 0 only checks that the process exists.
+            let alive = unsafe { libc::kill(self.pid as i32, 0) } == 0;
+            if !alive || Instant::now() > deadline {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("the MariaDB test server did not start (run scripts/test-deps?):\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The `root` accounts the installer made for this machine get the
+    /// password, so TCP and the socket both ask for it. (The one named
+    /// after the host name is ignored by a server that resolves no names.)
+    fn set_root_password(&self) {
+        let opts = mysql::OptsBuilder::new()
+            .socket(Some(self.socket.display().to_string()))
+            .user(Some("root"))
+            .prefer_socket(false);
+        let mut c = mysql::Conn::new(opts).unwrap();
+        for h in ["localhost", "127.0.0.1", "::1"] {
+            c.query_drop(format!(
+                "ALTER USER IF EXISTS 'root'@'{h}' IDENTIFIED BY '{MARIADB_PASSWORD}'"
+            ))
+            .unwrap();
+        }
+    }
+
+    fn stop(&self) {
+        // SAFETY: signalling and reaping our own child process.
+        unsafe {
+            libc::kill(self.pid as i32, libc::SIGKILL);
+            libc::waitpid(self.pid as i32, std::ptr::null_mut(), 0);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// The server over TCP, with no password in the URL.
+    pub fn url(&self) -> String {
+        format!("mariadb://root@127.0.0.1:{}/", self.port)
+    }
+
+    /// The server over TCP with the password in the URL.
+    pub fn url_with_password(&self) -> String {
+        format!(
+            "mariadb://root:{}@127.0.0.1:{}/",
+            encode(MARIADB_PASSWORD),
+            self.port
+        )
+    }
+
+    /// The server through its Unix socket, with no password in the URL.
+    pub fn socket_url(&self) -> String {
+        format!("mariadb://root@localhost/?socket={}", self.socket.display())
+    }
+
+    /// A root connection over TCP.
+    pub fn client(&self) -> mysql::Conn {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(self.port)
+            .user(Some("root"))
+            .pass(Some(MARIADB_PASSWORD))
+            .prefer_socket(false);
+        mysql::Conn::new(opts).unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"))
+    }
+
+    /// Run statements (several, separated by `;`) in `db` (or none).
+    pub fn exec(&self, db: Option<&str>, sql: &str) {
+        let mut c = self.client();
+        if let Some(db) = db {
+            c.query_drop(format!("USE {}", quote_ident(db))).unwrap();
+        }
+        c.query_drop(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Create (or re-create) an empty database with this character set.
+    pub fn create_db(&self, name: &str, charset: &str) {
+        let q = quote_ident(name);
+        self.exec(
+            None,
+            &format!("DROP DATABASE IF EXISTS {q}; CREATE DATABASE {q} CHARACTER SET {charset}"),
+        );
+    }
+
+    /// Environment for a child that connects: no MYSQL_* variable of the
+    /// caller's (tests add the ones they mean).
+    pub fn env(&self, cmd: &mut Command) {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MYSQL_") {
+                cmd.env_remove(k);
+            }
+        }
+    }
+}
+
+/// A process that kills the server and removes `dir` when this test
+/// process goes away, even by a kill.
+fn spawn_watchdog(server_pid: u32, dir: &Path) {
+    // The atexit hook removes the directory after it stops the server: a
+    // directory still there means the server was not stopped.
+    let watchdog = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         if [ -d '{dir}' ]; then kill -9 {server_pid} 2>/dev/null; rm -rf '{dir}'; fi",
+        pid = std::process::id(),
+        dir = dir.display(),
+    );
+    // Never waited for: it must outlive this process.
+    #[allow(clippy::zombie_processes)]
+    Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+}
+
+pub fn quote_ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+/// Percent-encode text for a URL part.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
