@@ -108,6 +108,9 @@ impl Server {
             // Name lookups of 127.0.0.1 would make the grants depend on
             // the machine's /etc/hosts.
             .arg("--skip-name-resolve")
+            // A binary log, so backups record their position in it.
+            .arg(format!("--log-bin={}", dir.join("binlog").display()))
+            .arg("--server-id=1")
             // Speed over durability: the data dies with the tests.
             .args([
                 "--innodb-buffer-pool-size=64M",
