@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod discover;
 pub mod optionfile;
+pub mod rows;
 pub mod snapshot;
 pub mod url;
 
