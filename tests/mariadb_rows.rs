@@ -45,6 +45,7 @@ fn rows_survive_export_and_load_with_equal_fingerprints() {
     let loaded = load(
         &mut c,
         "`rows_db`.`t_copy`",
+        "",
         Box::new(std::io::Cursor::new(out.clone())),
     )
     .unwrap();

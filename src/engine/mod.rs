@@ -4,6 +4,7 @@
 
 pub mod fingerprint;
 pub mod mariadb;
+pub mod parallel;
 pub mod postgres;
 pub mod sqlite;
 
@@ -25,6 +26,9 @@ pub struct Exported {
     pub meta: serde_json::Value,
     /// Per-table fingerprints taken while the data was read.
     pub fingerprints: crate::repo::point::Fingerprints,
+    /// Something the report must say about this backup (tables read
+    /// without a consistent snapshot).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -117,6 +121,8 @@ pub enum Location {
     SqliteFile(PathBuf),
     /// A `postgres://` or `postgresql://` URL, as typed (it may hold a password).
     Postgres(String),
+    /// A `mariadb://` or `mysql://` URL, as typed.
+    MariaDb(String),
 }
 
 impl Location {
@@ -125,16 +131,15 @@ impl Location {
             return Ok(Location::Postgres(s.to_string()));
         }
         if self::mariadb::is_mariadb_url(s) {
-            return Err(crate::error::Error::usage(
-                "backing up and restoring MariaDB and MySQL servers is not supported by this version",
-            )
-            .with_hint("`sqlvault discover` lists such a server's databases"));
+            return Ok(Location::MariaDb(s.to_string()));
         }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(crate::error::Error::usage(format!(
                 "`{scheme}://` sources are not supported by this version"
             ))
-            .with_hint("give the path of a SQLite database file or a postgres:// URL"));
+            .with_hint(
+                "give the path of a SQLite database file, or a postgres:// or mariadb:// URL",
+            ));
         }
         Ok(Location::SqliteFile(PathBuf::from(s)))
     }

@@ -184,6 +184,7 @@ pub(crate) fn backup_for_job(
     // (commit cleans nothing up on failure: a failed index or point write
     // leaves packs no index names, which verify notes and prune removes.)
     let mut item = ItemReport::new(exported.database);
+    item.note = exported.note;
     item.restore_point = Some(id.to_hex());
     item.kind = Some(kind);
     item.source = Some(point.source.clone());
@@ -228,6 +229,14 @@ pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn En
                 crate::engine::postgres::physical::Physical::target(target.into()),
             ))
         }
+        crate::engine::mariadb::ENGINE if crate::engine::mariadb::is_mariadb_url(target) => Ok(
+            Box::new(crate::engine::mariadb::MariaDb::from_url(target, None)?),
+        ),
+        crate::engine::mariadb::ENGINE => Err(Error::usage(format!(
+            "restore point of `{}` is a MariaDB database; restore it to a mariadb:// URL",
+            point.database
+        ))
+        .with_hint("give --to mariadb://user@host/new_database")),
         "postgres" => Err(Error::usage(format!(
             "restore point of `{}` is a PostgreSQL database; restore it to a postgres:// URL",
             point.database

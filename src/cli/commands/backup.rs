@@ -1,6 +1,7 @@
 use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
+use sqlvault::engine::mariadb::{self, MariaDb};
 use sqlvault::engine::postgres::Postgres;
 use sqlvault::engine::postgres::physical::Physical;
 use sqlvault::engine::postgres::physical::archive::DEFAULT_CLUSTER;
@@ -14,8 +15,8 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// SQLite database files or postgres:// URLs to back up; each database
-    /// becomes one restore point.
+    /// SQLite database files, postgres:// or mariadb:// (mysql://) URLs to
+    /// back up; each database becomes one restore point.
     #[arg(required_unless_present = "policy", value_name = "DATABASE")]
     pub sources: Vec<String>,
     /// Back up the databases of this policy file now, outside its schedule,
@@ -25,18 +26,19 @@ pub struct BackupArgs {
     /// With --policy: the type of backup to take (default: full).
     #[arg(long = "type", value_enum)]
     pub kind: Option<AdhocKind>,
-    /// PostgreSQL: parallel connections copying tables.
+    /// PostgreSQL, MariaDB: parallel connections copying tables.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// PostgreSQL: read the backup from this hot standby of the server
-    /// (postgres://user@standby:port/), keeping the load off the primary.
+    /// PostgreSQL, MariaDB: read the backup from this hot standby (replica)
+    /// of the server, keeping the load off the primary.
     #[arg(long, value_name = "URL")]
     pub standby: Option<String>,
-    /// PostgreSQL: every database of the server (not templates).
+    /// PostgreSQL, MariaDB: every database of the server (not templates or
+    /// system schemas).
     #[arg(long, conflicts_with = "database")]
     pub all: bool,
-    /// PostgreSQL: these databases of the server, comma-separated; with
-    /// --policy: only these of the policy's databases.
+    /// PostgreSQL, MariaDB: these databases of the server, comma-separated;
+    /// with --policy: only these of the policy's databases.
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub database: Vec<String>,
     /// zstd level for this backup (default: the repository's).
@@ -65,6 +67,14 @@ pub struct BackupArgs {
         requires = "physical"
     )]
     pub wal_timeout: u64,
+    /// MariaDB: seconds to wait for the brief lock that starts the
+    /// snapshots of several connections; the backup fails rather than make
+    /// the server wait behind a long query.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub lock_wait_timeout: u64,
+    /// MariaDB: read the [client] options from this file instead of ~/.my.cnf.
+    #[arg(long, value_name = "FILE")]
+    pub defaults_file: Option<PathBuf>,
     /// Seconds to wait for a database locked by a writer.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub busy_timeout: u64,
@@ -136,18 +146,22 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
                     sources.push((e.spec.display(), Box::new(e)));
                 }
             }
+            Location::MariaDb(url) => {
+                for e in mariadb_sources(&url, a)? {
+                    sources.push((e.spec.display(), Box::new(e)));
+                }
+            }
         }
     }
-    if (a.all || !a.database.is_empty() || a.standby.is_some())
-        && !a
-            .sources
-            .iter()
-            .any(|s| sqlvault::engine::postgres::url::is_postgres_url(s))
+    let server_url = |s: &String| {
+        sqlvault::engine::postgres::url::is_postgres_url(s) || mariadb::is_mariadb_url(s)
+    };
+    if (a.all || !a.database.is_empty() || a.standby.is_some()) && !a.sources.iter().any(server_url)
     {
-        return Err(
-            Error::usage("--all, --database and --standby need a postgres:// URL")
-                .with_hint("give the server as postgres://user@host:port/"),
-        );
+        return Err(Error::usage(
+            "--all, --database and --standby need a postgres:// or mariadb:// URL",
+        )
+        .with_hint("give the server as postgres://user@host:port/ or mariadb://user@host:port/"));
     }
     if let Some(l) = a.compression
         && !(1..=22).contains(&l)
@@ -161,6 +175,38 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
     let level = a.compression.unwrap_or(repo.config().compression_level);
     let report = pipeline::backup(&repo, &sources, level, &out.progress);
     Ok(out.report(&report))
+}
+
+/// One engine per database a MariaDB URL (with --all or --database) names.
+fn mariadb_sources(url: &str, a: &BackupArgs) -> Result<Vec<MariaDb>> {
+    let mut base = MariaDb::from_url(url, a.defaults_file.clone())?;
+    if let Some(j) = a.jobs {
+        if j == 0 {
+            return Err(Error::usage("--jobs must be at least 1"));
+        }
+        base.jobs = j;
+    }
+    base.lock_wait = Duration::from_secs(a.lock_wait_timeout);
+    if let Some(url) = &a.standby {
+        base.read_from_standby(url)?;
+    }
+    let names = if a.all {
+        mariadb::discover::discover(&base)?
+            .into_iter()
+            .map(|d| d.name)
+            .collect()
+    } else if !a.database.is_empty() {
+        a.database.clone()
+    } else if base.spec.database().is_empty() {
+        return Err(Error::usage(format!(
+            "`{}` names no database",
+            base.spec.server()
+        ))
+        .with_hint("add the database to the URL (mariadb://user@host/shop), or use --all or --database"));
+    } else {
+        return Ok(vec![base]);
+    };
+    Ok(names.iter().map(|n| base.with_database(n)).collect())
 }
 
 /// One engine per database a PostgreSQL URL (with --all or --database) names.

@@ -78,9 +78,15 @@ pub fn export(conn: &mut Conn, select: &str, out: &mut dyn Write) -> Result<RowD
 }
 
 /// Load a stream of [`export`]ed rows into `table` (a quoted name) with
-/// `LOAD DATA LOCAL INFILE`, the client sending `data` as the file; returns
+/// `LOAD DATA LOCAL INFILE`, the client sending `data` as the file; the
+/// values fill `columns` (a quoted list; empty: every column). Returns
 /// the rows the server loaded.
-pub fn load(conn: &mut Conn, table: &str, data: Box<dyn std::io::Read + Send>) -> Result<u64> {
+pub fn load(
+    conn: &mut Conn,
+    table: &str,
+    columns: &str,
+    data: Box<dyn std::io::Read + Send>,
+) -> Result<u64> {
     let source = std::sync::Arc::new(std::sync::Mutex::new(Some(data)));
     let handler = mysql::LocalInfileHandler::new(move |_, file| {
         if let Some(mut r) = source.lock().unwrap().take() {
@@ -91,9 +97,14 @@ pub fn load(conn: &mut Conn, table: &str, data: Box<dyn std::io::Read + Send>) -
     conn.set_local_infile_handler(Some(handler));
     // `CHARACTER SET binary`: the bytes go in as they came out, whatever
     // each column's character set.
+    let columns = if columns.is_empty() {
+        String::new()
+    } else {
+        format!(" ({columns})")
+    };
     let loaded = conn
         .query_drop(format!(
-            "LOAD DATA LOCAL INFILE 'sqlvault-stream' INTO TABLE {table} CHARACTER SET binary"
+            "LOAD DATA LOCAL INFILE 'sqlvault-stream' INTO TABLE {table} CHARACTER SET binary{columns}"
         ))
         .map(|_| conn.affected_rows())
         .map_err(|e| query_error(&format!("loading {table}"), &e));

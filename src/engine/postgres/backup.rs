@@ -22,23 +22,7 @@ pub(super) const SESSION: &str = "SET DateStyle = ISO; SET IntervalStyle = postg
     SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET row_security = off; SET statement_timeout = 0; \
     SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
 
-/// Holds the first error any thread met; the others stop at their next step.
-pub(super) struct FirstError(Mutex<Option<Error>>);
-
-impl FirstError {
-    pub fn new() -> Self {
-        FirstError(Mutex::new(None))
-    }
-    pub fn set(&self, e: Error) {
-        self.0.lock().unwrap().get_or_insert(e);
-    }
-    pub fn is_set(&self) -> bool {
-        self.0.lock().unwrap().is_some()
-    }
-    pub fn take(self) -> Option<Error> {
-        self.0.into_inner().unwrap()
-    }
-}
+pub(super) use crate::engine::parallel::FirstError;
 
 pub(super) fn run(
     pg: &Postgres,
@@ -148,6 +132,7 @@ pub(super) fn run(
         source: primary.spec.display(),
         meta: serde_json::to_value(meta).expect("meta serialises"),
         fingerprints,
+        note: None,
     })
 }
 

@@ -162,6 +162,7 @@ pub(super) fn run(
         source,
         meta: serde_json::to_value(meta).expect("meta serialises"),
         fingerprints,
+        note: None,
     })
 }
 

@@ -154,6 +154,7 @@ impl Engine for Physical {
             source: self.source(),
             meta: serde_json::to_value(&meta).expect("meta serialises"),
             fingerprints: crate::engine::fingerprint::new_set(Vec::new(), None),
+            note: None,
         })
     }
 
