@@ -343,13 +343,21 @@ fn restore_into(
 /// Where `verify --restore` restores SQLite points (one directory each).
 const VERIFY_SCRATCH: &str = "sqlvault-verify-";
 
+/// Servers `verify --restore` restores logical points of server engines
+/// into, each in a scratch database dropped afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct ScratchServers {
+    pub postgres: Option<String>,
+    pub mariadb: Option<String>,
+}
+
 /// Check every object; with `test_restore`, also restore every point into a
-/// temporary directory (SQLite) or a scratch database on `pg_server`
-/// (PostgreSQL) and check the result.
+/// temporary directory (SQLite) or a scratch database on one of `servers`
+/// and check the result.
 pub fn verify(
     repo: &Repository,
     test_restore: bool,
-    pg_server: Option<&str>,
+    servers: &ScratchServers,
     physical_opts: &physical::PhysicalOptions,
     progress: &dyn ProgressFactory,
 ) -> Result<SessionReport> {
@@ -426,7 +434,7 @@ pub fn verify(
                 test_restore_base(repo, index, &id, point, newest, physical_opts, progress)
                     .map(Some)
             } else {
-                test_restore_point(repo, index, &id, point, pg_server, progress)
+                test_restore_point(repo, index, &id, point, servers, progress)
             };
             match restored {
                 Ok(Some(check)) => item.check = Some(check),
@@ -560,23 +568,38 @@ fn test_restore_base(
 }
 
 /// Restore `point` somewhere temporary and check it; the check that ran,
-/// or None when it cannot be done here (a PostgreSQL point without a
+/// or None when it cannot be done here (a server engine's point without a
 /// server to restore into).
 fn test_restore_point(
     repo: &Repository,
     index: &crate::repo::index::Index,
     id: &crate::repo::ids::PointId,
     point: &RestorePoint,
-    pg_server: Option<&str>,
+    servers: &ScratchServers,
     progress: &dyn ProgressFactory,
 ) -> Result<Option<String>> {
+    let scratch_name = format!("sqlvault_verify_{}", &id.to_hex()[..16]);
     if point.engine == "postgres" {
-        let Some(server) = pg_server else {
+        let Some(server) = &servers.postgres else {
             return Ok(None);
         };
-        let scratch = crate::engine::postgres::Postgres::from_url(server)?
-            .with_database(&format!("sqlvault_verify_{}", &id.to_hex()[..16]));
+        let scratch =
+            crate::engine::postgres::Postgres::from_url(server)?.with_database(&scratch_name);
         // A scratch database left by a killed verify is replaced.
+        scratch.drop_database()?;
+        let p = progress.start("test-restore", &point.database);
+        let restored = scratch.restore(repo, index, point, &RestoreOptions::default(), p.as_ref());
+        let dropped = scratch.drop_database();
+        let restored = restored?;
+        dropped?;
+        return Ok(Some(restored.check));
+    }
+    if point.engine == crate::engine::mariadb::ENGINE {
+        let Some(server) = &servers.mariadb else {
+            return Ok(None);
+        };
+        let scratch =
+            crate::engine::mariadb::MariaDb::from_url(server, None)?.with_database(&scratch_name);
         scratch.drop_database()?;
         let p = progress.start("test-restore", &point.database);
         let restored = scratch.restore(repo, index, point, &RestoreOptions::default(), p.as_ref());

@@ -13,6 +13,11 @@ pub struct VerifyArgs {
     /// dropped afterwards.
     #[arg(long, value_name = "URL")]
     pub pg_server: Option<String>,
+    /// With --restore: a MariaDB or MySQL server (mariadb://user@host/) to
+    /// restore MariaDB points into, each in a scratch database that is
+    /// dropped afterwards.
+    #[arg(long, value_name = "URL")]
+    pub mariadb_server: Option<String>,
     /// With --restore: the directory holding the PostgreSQL server binaries
     /// that test-restore base backups (else found by the backup's version).
     #[arg(long, value_name = "DIR")]
@@ -22,6 +27,11 @@ pub struct VerifyArgs {
 pub fn run(g: &Global, a: &VerifyArgs, out: &Output) -> Result<i32> {
     if a.pg_server.is_some() && !a.restore {
         return Err(sqlvault::Error::usage("--pg-server goes with --restore"));
+    }
+    if a.mariadb_server.is_some() && !a.restore {
+        return Err(sqlvault::Error::usage(
+            "--mariadb-server goes with --restore",
+        ));
     }
     let repo = repository::open(g, false, out.quiet)?;
     let physical = sqlvault::engine::postgres::physical::PhysicalOptions {
@@ -36,7 +46,10 @@ pub fn run(g: &Global, a: &VerifyArgs, out: &Output) -> Result<i32> {
     let report = pipeline::verify(
         &repo,
         a.restore,
-        a.pg_server.as_deref(),
+        &pipeline::ScratchServers {
+            postgres: a.pg_server.clone(),
+            mariadb: a.mariadb_server.clone(),
+        },
         &physical,
         &out.progress,
     )?;
