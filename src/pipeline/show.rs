@@ -27,6 +27,10 @@ pub struct PointDescription {
     pub streams: Vec<StreamDescription>,
     /// Absent for points written before fingerprints existed.
     pub fingerprints: Option<Fingerprints>,
+    /// Where a MariaDB backup's snapshot stands in the server's binary log
+    /// (`file`, `position`, `gtid`): where point-in-time recovery goes on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binlog: Option<serde_json::Value>,
     /// "no fingerprints (written by an earlier version)" for those.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -48,6 +52,7 @@ pub fn describe(id: &PointId, p: &RestorePoint) -> PointDescription {
         ("sqlite_version", "sqlite"),
         ("server_version", "server"),
         ("pg_dump_version", "pg_dump"),
+        ("dump_version", "mariadb-dump"),
     ] {
         if let Some(v) = text(key) {
             versions.insert(name.to_string(), v);
@@ -81,6 +86,7 @@ pub fn describe(id: &PointId, p: &RestorePoint) -> PointDescription {
             })
             .collect(),
         fingerprints: p.fingerprints.clone(),
+        binlog: p.meta.get("binlog").filter(|b| b.is_object()).cloned(),
         note: p
             .fingerprints
             .is_none()

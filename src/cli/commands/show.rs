@@ -64,6 +64,21 @@ fn print(d: &PointDescription) {
     for (k, v) in lines {
         println!("{k:>14}: {v}");
     }
+    if let Some(b) = &d.binlog {
+        let text = |k: &str| {
+            b.get(k)
+                .map(|v| v.to_string().trim_matches('"').to_string())
+        };
+        let mut at = format!(
+            "{}:{}",
+            text("file").unwrap_or_default(),
+            text("position").unwrap_or_default()
+        );
+        if let Some(g) = text("gtid").filter(|g| !g.is_empty()) {
+            at.push_str(&format!(" (GTID {g})"));
+        }
+        println!("{:>14}: {at}", "binary log");
+    }
     let mut b = Builder::default();
     b.push_record(["stream", "size", "chunks"]);
     for s in &d.streams {

@@ -63,8 +63,9 @@ fn lock_error(e: &mysql::Error, server: &MariaDb, wait: Duration, mariadb: bool)
     };
     match e {
         mysql::Error::MySqlError(m) if m.code == LOCK_WAIT_TIMEOUT => Error::database(format!(
-            "`{}`: could not take {what} within {}s: a long-running query or transaction holds it",
-            server.spec.display(),
+            "could not take {what} on `{}` within {}s: a long-running query, transaction or \
+             another backup holds it",
+            server.spec.server(),
             wait.as_secs()
         ))
         .with_hint(
@@ -73,8 +74,8 @@ fn lock_error(e: &mysql::Error, server: &MariaDb, wait: Duration, mariadb: bool)
         mysql::Error::MySqlError(m) if m.code == ACCESS_DENIED => Error::new(
             crate::Kind::Auth,
             format!(
-                "`{}`: the user may not run {what}: {}",
-                server.spec.display(),
+                "the user may not run {what} on `{}`: {}",
+                server.spec.server(),
                 m.message
             ),
         )

@@ -1,0 +1,379 @@
+//! MariaDB backup and restore on the test binary's private server: a
+//! database with one of every object and value a logical backup commonly
+//! gets wrong comes back identical (the `mariadb-dump --no-data` of source
+//! and copy equal but for AUTO_INCREMENT counters, and every column of
+//! every table, invisible ones included, equal byte for byte); a large
+//! table is read in key ranges by several connections; an existing target
+//! is refused without `--clean`; bad input fails clearly.
+
+mod common;
+mod mariadb_common;
+
+use common::{Out, Scratch, Vault, point_of};
+use mariadb_common::{MARIADB_PASSWORD, encode, quote_ident, server};
+use mysql::Value;
+use mysql::prelude::Queryable;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The vault's command with the password in `MYSQL_PWD`.
+fn cmd(v: &Vault) -> Command {
+    let mut c = v.cmd();
+    server().env(&mut c);
+    c.env("MYSQL_PWD", MARIADB_PASSWORD);
+    c
+}
+
+fn run(c: &mut Command) -> Out {
+    let out = common::run(c);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains(MARIADB_PASSWORD),
+            "the database password leaked:\n{text}"
+        );
+    }
+    out
+}
+
+/// `mariadb://root@127.0.0.1:PORT/db`.
+fn url(db: &str) -> String {
+    format!("{}{}", server().url(), encode(db))
+}
+
+/// Run a script with DELIMITER blocks through the `mariadb` client.
+fn source(db: &str, script: &str) {
+    let s = server();
+    let mut child = Command::new("mariadb")
+        .args(["--no-defaults", "--protocol=tcp", "--host=127.0.0.1"])
+        .arg(format!("--port={}", s.port))
+        .args([
+            "--user=root",
+            "--default-character-set=utf8mb4",
+            "--database",
+        ])
+        .arg(db)
+        .env("MYSQL_PWD", MARIADB_PASSWORD)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the mariadb client (scripts/test-deps installs it)");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "the script failed on {db}");
+}
+
+/// The schema as `mariadb-dump` writes it, without what differs between
+/// two databases of equal schema (comments naming the database, the next
+/// AUTO_INCREMENT value).
+fn schema_dump(db: &str) -> String {
+    let s = server();
+    let out = Command::new("mariadb-dump")
+        .args(["--no-defaults", "--protocol=tcp", "--host=127.0.0.1"])
+        .arg(format!("--port={}", s.port))
+        .args([
+            "--user=root",
+            "--no-data",
+            "--routines",
+            "--triggers",
+            "--events",
+            "--skip-dump-date",
+            "--skip-comments",
+            "--",
+        ])
+        .arg(db)
+        .env("MYSQL_PWD", MARIADB_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .map(|l| {
+            let mut l = l.to_string();
+            if let Some(i) = l.find(" AUTO_INCREMENT=") {
+                let end = l[i + 16..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .map_or(l.len(), |e| i + 16 + e);
+                l.replace_range(i..end, "");
+            }
+            l
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every base table's rows, every column (invisible ones too), values as
+/// stored, in primary-key order.
+fn contents(db: &str) -> Vec<(String, Vec<Vec<Value>>)> {
+    let mut c = server().client();
+    c.query_drop("SET time_zone = '+00:00', character_set_results = binary")
+        .unwrap();
+    let tables: Vec<String> = c
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? \
+             AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
+            (db,),
+        )
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|t| {
+            let cols: Vec<String> = c
+                .exec(
+                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                    (db, &t),
+                )
+                .unwrap();
+            let list: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+            let rows: Vec<mysql::Row> = c
+                .query(format!(
+                    "SELECT {} FROM {}.{} ORDER BY 1",
+                    list.join(", "),
+                    quote_ident(db),
+                    quote_ident(&t)
+                ))
+                .unwrap();
+            let rows = rows.into_iter().map(|r| r.unwrap()).collect();
+            (t, rows)
+        })
+        .collect()
+}
+
+fn assert_same(source: &str, copy: &str) {
+    assert_eq!(schema_dump(source), schema_dump(copy), "schemas differ");
+    let (a, b) = (contents(source), contents(copy));
+    assert_eq!(
+        a.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+        b.iter().map(|(t, _)| t).collect::<Vec<_>>()
+    );
+    for ((t, x), (_, y)) in a.iter().zip(&b) {
+        assert_eq!(x, y, "table `{t}` differs");
+    }
+}
+
+#[test]
+fn every_kind_of_object_and_value_comes_back_identical() {
+    let s = server();
+    let src = "fidelity `ü` db";
+    s.exec(
+        None,
+        &format!(
+            "DROP DATABASE IF EXISTS {q}; CREATE DATABASE {q} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            q = quote_ident(src)
+        ),
+    );
+    source(src, include_str!("fixtures/mariadb_fidelity.sql"));
+
+    let scratch = Scratch::new();
+    let v = Vault::init(&scratch, scratch.join("repo"));
+    let out = run(cmd(&v)
+        .args(["--json", "backup", "--jobs", "3"])
+        .arg(url(src)));
+    out.expect_code(0);
+    let item = &out.json()["databases"][0];
+    assert_eq!(item["database"], src);
+    assert!(
+        item["note"].as_str().is_some_and(|n| n.contains("legacy")),
+        "the Aria table is reported: {item}"
+    );
+    let point = point_of(item);
+
+    // `show` names every table with its rows, and the binary log position.
+    let shown = run(v.cmd().args(["--json", "show", &point]));
+    shown.expect_code(0);
+    let shown = shown.json();
+    let text = shown.to_string();
+    assert!(text.contains("binlog"), "{text}");
+    for t in [
+        "cust omer",
+        "ordér`s",
+        "blobs",
+        "places",
+        "prices",
+        "empty table",
+    ] {
+        assert!(
+            text.contains(&serde_json::to_string(t).unwrap()),
+            "{t} not in {text}"
+        );
+    }
+
+    let copy = "fidelity copy";
+    s.exec(
+        None,
+        &format!("DROP DATABASE IF EXISTS {}", quote_ident(copy)),
+    );
+    let out = run(cmd(&v)
+        .args(["--json", "restore", &point, "--jobs", "3", "--to"])
+        .arg(url(copy)));
+    out.expect_code(0);
+    let check = out.json()["databases"][0]["check"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(check, "full: 9 fingerprints match");
+    assert_same(src, copy);
+
+    // The copy works: triggers fire, routines run, AUTO_INCREMENT goes on
+    // after the highest key, the sequence never hands out a used value.
+    let mut c = s.client();
+    c.query_drop(format!("USE {}", quote_ident(copy))).unwrap();
+    c.query_drop("INSERT INTO `cust omer` (name) VALUES ('after restore')")
+        .unwrap();
+    let id: u64 = c.query_first("SELECT LAST_INSERT_ID()").unwrap().unwrap();
+    assert_eq!(id, 1002);
+    let audit: u64 = c
+        .query_first("SELECT COUNT(*) FROM articles WHERE id = 101002")
+        .unwrap()
+        .unwrap();
+    assert_eq!(audit, 1, "the trigger fires in the copy");
+    let next: i64 = c
+        .query_first("SELECT NEXTVAL(invoice_no)")
+        .unwrap()
+        .unwrap();
+    assert!(next > 5005, "{next}");
+    let gross: Option<String> = c
+        .query_first("SELECT CAST(`with tax`(10) AS CHAR)")
+        .unwrap();
+    assert_eq!(gross.as_deref(), Some("12.0000"));
+
+    // An existing, non-empty target is refused, then replaced with --clean.
+    let out = run(cmd(&v).args(["restore", &point, "--to"]).arg(url(copy)));
+    out.expect_code(2);
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    assert!(out.stderr.contains("--clean"), "{}", out.stderr);
+    run(cmd(&v)
+        .args(["restore", &point, "--clean", "--to"])
+        .arg(url(copy)))
+    .expect_code(0);
+    assert_same(src, copy);
+    s.exec(
+        None,
+        &format!(
+            "DROP DATABASE {}; DROP DATABASE {}",
+            quote_ident(src),
+            quote_ident(copy)
+        ),
+    );
+}
+
+#[test]
+fn a_large_table_is_read_in_key_ranges_by_several_connections() {
+    let s = server();
+    let src = "big_src";
+    s.create_db(src, "utf8mb4");
+    s.exec(
+        Some(src),
+        "CREATE TABLE big (id BIGINT PRIMARY KEY, a CHAR(32), b VARCHAR(80), KEY (a));
+         INSERT INTO big SELECT seq, MD5(seq), CONCAT(MD5(seq * 7), MD5(seq * 11)) FROM seq_1_to_700000;
+         CREATE TABLE small (id INT); INSERT INTO small VALUES (1), (2);
+         ANALYZE TABLE big;",
+    );
+    let scratch = Scratch::new();
+    let v = Vault::init(&scratch, scratch.join("repo"));
+    let out = run(cmd(&v)
+        .args(["--json", "backup", "--jobs", "3"])
+        .arg(url(src)));
+    out.expect_code(0);
+    let point = point_of(&out.json()["databases"][0]);
+    let shown = run(v.cmd().args(["--json", "show", &point]));
+    let text = shown.json().to_string();
+    assert!(text.contains("data/big#2"), "three parts of `big`: {text}");
+    assert!(!text.contains("data/small#"), "{text}");
+
+    let copy = "big_copy";
+    s.exec(None, "DROP DATABASE IF EXISTS big_copy");
+    run(cmd(&v)
+        .args(["restore", &point, "--jobs", "2", "--to"])
+        .arg(url(copy)))
+    .expect_code(0);
+    assert_same(src, copy);
+    s.exec(None, "DROP DATABASE big_src; DROP DATABASE big_copy");
+}
+
+#[test]
+fn bad_input_fails_with_one_clear_line_and_leaves_nothing() {
+    let s = server();
+    s.create_db("bad_src", "utf8mb4");
+    s.exec(
+        Some("bad_src"),
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);",
+    );
+    let scratch = Scratch::new();
+    let v = Vault::init(&scratch, scratch.join("repo"));
+
+    // A database that does not exist.
+    let out = run(cmd(&v).arg("backup").arg(url("no_such_db")));
+    out.expect_code(1);
+    assert!(out.stderr.contains("`no_such_db`"), "{}", out.stderr);
+
+    // A wrong password: the backup's database fails (exit 1, as a failed
+    // database of a run does); a restore exits 3, below.
+    let mut wrong = cmd(&v);
+    wrong.env("MYSQL_PWD", "not-the-password");
+    let out = run(wrong.arg("backup").arg(url("bad_src")));
+    out.expect_code(1);
+    assert!(out.stderr.contains("refused the login"), "{}", out.stderr);
+    assert!(!out.stderr.contains("not-the-password"), "{}", out.stderr);
+
+    // Nothing listening: a clear error well within the connect timeout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t0 = Instant::now();
+    let out = run(cmd(&v)
+        .arg("backup")
+        .arg(format!("mariadb://root@127.0.0.1:{port}/bad_src")));
+    out.expect_code(1);
+    assert!(out.stderr.contains("connection refused"), "{}", out.stderr);
+    assert!(t0.elapsed() < Duration::from_secs(15));
+
+    // Another backup holds the backup lock: ours gives up after
+    // --lock-wait-timeout, naming the way out.
+    let mut holder = s.client();
+    holder.query_drop("BACKUP STAGE START").unwrap();
+    let t0 = Instant::now();
+    let out = run(cmd(&v)
+        .args(["backup", "--jobs", "2", "--lock-wait-timeout", "1"])
+        .arg(url("bad_src")));
+    holder.query_drop("BACKUP STAGE END").unwrap();
+    out.expect_code(1);
+    assert!(out.stderr.contains("within 1s"), "{}", out.stderr);
+    assert!(out.stderr.contains("--lock-wait-timeout"), "{}", out.stderr);
+    assert!(t0.elapsed() < Duration::from_secs(20));
+
+    // A point restored to a target of another engine is refused.
+    let out = run(cmd(&v).args(["--json", "backup"]).arg(url("bad_src")));
+    out.expect_code(0);
+    let point = point_of(&out.json()["databases"][0]);
+    let out = run(cmd(&v)
+        .args(["restore", &point, "--to"])
+        .arg(scratch.join("x.db")));
+    out.expect_code(2);
+    assert!(out.stderr.contains("mariadb://"), "{}", out.stderr);
+
+    // A restore with a wrong password creates nothing.
+    let mut wrong = cmd(&v);
+    wrong.env("MYSQL_PWD", "not-the-password");
+    let out = run(wrong.args(["restore", &point, "--to"]).arg(url("bad_copy")));
+    out.expect_code(3);
+    let exists: Option<String> = s
+        .client()
+        .query_first(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'bad_copy'",
+        )
+        .unwrap();
+    assert_eq!(exists, None);
+    s.exec(None, "DROP DATABASE bad_src");
+}
