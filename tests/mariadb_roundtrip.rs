@@ -256,12 +256,47 @@ fn every_kind_of_object_and_value_comes_back_identical() {
         .arg(url(copy)))
     .expect_code(0);
     assert_same(src, copy);
+
+    // One table into an existing database, with its triggers; refused
+    // when it exists, replaced with --clean.
+    let one = "one table";
+    s.create_db(one, "utf8mb4");
+    for t in ["cust omer", "ordér`s", "cust omer"] {
+        let out = run(cmd(&v)
+            .args(["restore", &point, "--clean", "--table", t, "--to"])
+            .arg(url(one)));
+        out.expect_code(0);
+        assert!(
+            out.stdout.contains("full: 1 fingerprints match"),
+            "{}",
+            out.stdout
+        );
+    }
+    let out = run(cmd(&v)
+        .args(["restore", &point, "--table", "cust omer", "--to"])
+        .arg(url(one)));
+    out.expect_code(2);
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    let (whole, part) = (contents(src), contents(one));
+    for (t, rows) in &part {
+        let (_, expected) = whole.iter().find(|(n, _)| n == t).unwrap();
+        assert_eq!(rows, expected, "table `{t}` differs");
+    }
+    let mut c = s.client();
+    let triggers: Vec<String> = c
+        .exec(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1",
+            (one,),
+        )
+        .unwrap();
+    assert_eq!(triggers, ["customer_audit", "orders touch"]);
     s.exec(
         None,
         &format!(
-            "DROP DATABASE {}; DROP DATABASE {}",
+            "DROP DATABASE {}; DROP DATABASE {}; DROP DATABASE {}",
             quote_ident(src),
-            quote_ident(copy)
+            quote_ident(copy),
+            quote_ident(one)
         ),
     );
 }
@@ -376,4 +411,81 @@ fn bad_input_fails_with_one_clear_line_and_leaves_nothing() {
         .unwrap();
     assert_eq!(exists, None);
     s.exec(None, "DROP DATABASE bad_src");
+}
+
+#[test]
+fn a_policy_protects_the_databases_of_a_server() {
+    let s = server();
+    for db in ["pol_a", "pol_b"] {
+        s.create_db(db, "utf8mb4");
+        s.exec(
+            Some(db),
+            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'x'), (2, NULL);",
+        );
+    }
+    let scratch = Scratch::new();
+    let repo = scratch.join("repo");
+    let policy = scratch.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[repository]\npath = \"{}\"\npassword-env = \"REPO_PW\"\n\n\
+             [[source]]\nname = \"maria\"\nengine = \"mariadb\"\nurl = \"{}\"\n\
+             password-env = \"MARIA_PW\"\ndatabases = [\"pol_a\", \"pol_b\"]\njobs = 2\n\n\
+             [schedule]\ntime-zone = \"UTC\"\nfull = {{ frequency = \"daily\", at = \"01:00\" }}\n\n[retention]\ndaily = 7\n",
+            repo.display(),
+            s.url()
+        ),
+    )
+    .unwrap();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mariadb-policy.toml");
+    run(scratch.command().args(["policy", "check"]).arg(&example)).expect_code(0);
+
+    let policy_cmd = || {
+        let mut c = scratch.command();
+        server().env(&mut c);
+        c.env("REPO_PW", "repo-pw-1")
+            .env("MARIA_PW", MARIADB_PASSWORD);
+        c
+    };
+    run(policy_cmd()
+        .args(["init", "--repo"])
+        .arg(&repo)
+        .env("SQLVAULT_PASSWORD", "repo-pw-1"))
+    .expect_code(0);
+    let out = run(policy_cmd()
+        .args(["--json", "run", "--policy"])
+        .arg(&policy));
+    out.expect_code(0);
+    let items = out.json()["databases"].as_array().unwrap().clone();
+    let mut names: Vec<&str> = items
+        .iter()
+        .map(|i| i["database"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["pol_a", "pol_b"]);
+
+    // Without the password the policy names, the login is refused.
+    let mut c = policy_cmd();
+    c.env_remove("MARIA_PW");
+    let out = run(c.args(["run", "--policy"]).arg(&policy));
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("MARIA_PW"), "{}", out.stderr);
+
+    let point = point_of(&items[0]);
+    s.exec(None, "DROP DATABASE IF EXISTS pol_copy");
+    let out = run(policy_cmd()
+        .env("SQLVAULT_PASSWORD", "repo-pw-1")
+        .env("MYSQL_PWD", MARIADB_PASSWORD)
+        .args(["--json", "restore", &point, "--repo"])
+        .arg(&repo)
+        .arg("--to")
+        .arg(url("pol_copy")));
+    out.expect_code(0);
+    assert_same(items[0]["database"].as_str().unwrap(), "pol_copy");
+    s.exec(
+        None,
+        "DROP DATABASE pol_a; DROP DATABASE pol_b; DROP DATABASE pol_copy",
+    );
 }

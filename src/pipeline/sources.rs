@@ -2,6 +2,7 @@
 //! each one.
 
 use crate::engine::Engine;
+use crate::engine::mariadb::MariaDb;
 use crate::engine::postgres::Postgres;
 use crate::engine::postgres::physical::Physical;
 use crate::engine::postgres::physical::archive::DEFAULT_CLUSTER;
@@ -27,6 +28,7 @@ pub struct Protected {
 pub enum Target {
     Sqlite(PathBuf),
     Postgres(Box<Postgres>),
+    MariaDb(Box<MariaDb>),
     /// A whole cluster: base backups, its WAL archived by the server.
     Physical(Box<Physical>),
 }
@@ -36,6 +38,7 @@ impl Protected {
         match &self.target {
             Target::Sqlite(p) => Box::new(Sqlite::new(p)),
             Target::Postgres(pg) => Box::new(pg.as_ref().clone()),
+            Target::MariaDb(m) => Box::new(m.as_ref().clone()),
             Target::Physical(p) => Box::new(p.as_ref().clone()),
         }
     }
@@ -63,6 +66,7 @@ pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
     match s.engine.as_str() {
         "postgres" if s.physical => physical_cluster(s),
         "postgres" => postgres_databases(s),
+        "mariadb" => mariadb_databases(s),
         _ => sqlite_databases(s),
     }
 }
@@ -132,10 +136,8 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The server of a postgres source, with the password the policy names.
-pub fn postgres_server(s: &SourceSpec) -> Result<Postgres> {
-    let url = s.url.as_deref().unwrap_or_default();
-    let mut server = Postgres::from_url(url)?;
+/// The password a server source names (`password-env`, `password-file`).
+fn source_password(s: &SourceSpec) -> Result<Option<Password>> {
     let password = if let Some(var) = &s.password_env {
         Some(std::env::var(var).map_err(|_| {
             Error::new(
@@ -163,8 +165,15 @@ pub fn postgres_server(s: &SourceSpec) -> Result<Postgres> {
     } else {
         None
     };
-    if let Some(p) = password {
-        server.spec.password = Some(Password::new(p));
+    Ok(password.map(Password::new))
+}
+
+/// The server of a postgres source, with the password the policy names.
+pub fn postgres_server(s: &SourceSpec) -> Result<Postgres> {
+    let url = s.url.as_deref().unwrap_or_default();
+    let mut server = Postgres::from_url(url)?;
+    if let Some(p) = source_password(s)? {
+        server.spec.password = Some(p);
     }
     if let Some(j) = s.jobs {
         server.jobs = j;
@@ -189,6 +198,46 @@ fn physical_cluster(s: &SourceSpec) -> Result<Vec<Protected>> {
         database: cluster.to_string(),
         target: Target::Physical(Box::new(p)),
     }])
+}
+
+/// The server of a mariadb source, with the password the policy names
+/// (else `MYSQL_PWD` or `~/.my.cnf`, as for the command line).
+pub fn mariadb_server(s: &SourceSpec) -> Result<MariaDb> {
+    let url = s.url.as_deref().unwrap_or_default();
+    let mut spec = crate::engine::mariadb::ConnSpec::parse(url)?;
+    if let Some(p) = source_password(s)? {
+        spec.password = Some(p);
+    }
+    let mut server = MariaDb::from_spec(spec)?;
+    if let Some(j) = s.jobs {
+        server.jobs = j;
+    }
+    if let Some(standby) = &s.standby {
+        server.read_from_standby(standby)?;
+    }
+    Ok(server)
+}
+
+fn mariadb_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let server = mariadb_server(s)?;
+    let mut names = s.databases.clone();
+    if s.auto_protect {
+        for d in crate::engine::mariadb::discover::discover(&server)? {
+            if !names.contains(&d.name) {
+                names.push(d.name);
+            }
+        }
+    }
+    names.retain(|n| !s.exclude.contains(n));
+    Ok(names
+        .into_iter()
+        .map(|n| Protected {
+            source: s.name.clone(),
+            label: n.clone(),
+            database: n.clone(),
+            target: Target::MariaDb(Box::new(server.with_database(&n))),
+        })
+        .collect())
 }
 
 fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {

@@ -182,7 +182,7 @@ pub struct Policy {
     pub warnings: Vec<String>,
 }
 
-const ENGINES: &[&str] = &["sqlite", "postgres"];
+const ENGINES: &[&str] = &["sqlite", "postgres", "mariadb"];
 
 /// `file:line:column` of a byte offset.
 fn position(file: &Path, text: &str, offset: usize) -> String {
@@ -337,10 +337,10 @@ impl Policy {
                 "max-per-run must be at least 1 (leave it out for no limit)".into(),
             ));
         }
-        if spec.options.copy.is_some() && spec.sources.iter().any(|s| s.engine == "postgres") {
+        if spec.options.copy.is_some() && spec.sources.iter().any(|s| s.engine != "sqlite") {
             return Err(bad(
                 "copy",
-                "the plain copy makes database files, which only sqlite sources have; remove [options.copy] or move the postgres sources to another policy".into(),
+                "the plain copy makes database files, which only sqlite sources have; remove [options.copy] or move the server sources to another policy".into(),
             ));
         }
         let archive = spec.archive.as_ref().map(|a| a.repository());

@@ -23,13 +23,16 @@ pub struct RestoreArgs {
     /// Replace the target if it exists.
     #[arg(long)]
     pub force: bool,
-    /// PostgreSQL: replace the target database even if it is not empty.
+    /// PostgreSQL, MariaDB: replace the target database (or --table) even
+    /// if it is not empty.
     #[arg(long)]
     pub clean: bool,
-    /// PostgreSQL: parallel connections loading tables and building indexes.
+    /// PostgreSQL, MariaDB: parallel connections loading tables (and
+    /// building indexes).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// PostgreSQL: restore only this table (`schema.name`) into an existing database.
+    /// PostgreSQL, MariaDB: restore only this table (`schema.name`;
+    /// MariaDB: its name) into an existing database.
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
     /// Find the point in this policy's repository or, once archived, in its

@@ -16,6 +16,7 @@ pub mod connect;
 pub mod discover;
 pub mod optionfile;
 mod restore;
+mod restore_table;
 pub mod rows;
 pub mod snapshot;
 pub mod tools;
@@ -57,6 +58,11 @@ impl MariaDb {
     pub fn from_url(url: &str, defaults_file: Option<PathBuf>) -> Result<MariaDb> {
         let mut spec = ConnSpec::parse(url)?;
         spec.defaults_file = defaults_file;
+        MariaDb::from_spec(spec)
+    }
+
+    /// From a parsed URL, completed from the environment and option file.
+    pub fn from_spec(spec: ConnSpec) -> Result<MariaDb> {
         let spec = spec.resolve(&|k| std::env::var(k).ok())?;
         Ok(MariaDb {
             spec,
@@ -139,6 +145,9 @@ impl crate::engine::Engine for MariaDb {
         let meta: MariaMeta = serde_json::from_value(point.meta.clone()).map_err(|e| {
             crate::Error::repository(format!("restore point has malformed MariaDB facts: {e}"))
         })?;
-        restore::run(self, repo, index, point, &meta, opts, progress)
+        match &opts.table {
+            Some(t) => restore_table::run(self, repo, index, point, &meta, t, opts, progress),
+            None => restore::run(self, repo, index, point, &meta, opts, progress),
+        }
     }
 }

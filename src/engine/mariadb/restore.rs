@@ -23,7 +23,7 @@ use mysql::prelude::Queryable;
 
 /// Loading sessions: rows go in as they are, with no checks the source
 /// already made.
-const LOAD_SESSION: &str = "SET SESSION foreign_key_checks = 0, unique_checks = 0, \
+pub(super) const LOAD_SESSION: &str = "SET SESSION foreign_key_checks = 0, unique_checks = 0, \
      check_constraint_checks = 0";
 
 /// Whether `database` holds anything a user made.
@@ -239,7 +239,7 @@ fn load_tables(
 
 /// Load one stream into its table: a thread reads it from the repository
 /// into a pipe the client sends to the server as the file.
-fn load_stream(
+pub(super) fn load_stream(
     c: &mut Conn,
     repo: &Repository,
     index: &Index,

@@ -5,24 +5,39 @@ use super::SourceSpec;
 /// The keys each engine needs and refuses: `(key to point at, message)`.
 pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'static str, String)> {
     let n = &s.name;
-    match s.engine.as_str() {
-        "postgres" => {
+    let engine = s.engine.as_str();
+    match engine {
+        "postgres" | "mariadb" => {
             let Some(url) = &s.url else {
                 return Err((
                     "source",
-                    format!("postgres source `{n}` needs `url = \"postgres://user@host:port/\"`"),
+                    format!("{engine} source `{n}` needs `url = \"{engine}://user@host:port/\"`"),
                 ));
             };
-            crate::engine::postgres::ConnSpec::parse(url).map_err(|e| ("url", e.message))?;
+            let parse = |u: &str| {
+                if engine == "mariadb" {
+                    crate::engine::mariadb::ConnSpec::parse(u).map(|_| ())
+                } else {
+                    crate::engine::postgres::ConnSpec::parse(u).map(|_| ())
+                }
+            };
+            parse(url).map_err(|e| ("url", e.message))?;
             if let Some(standby) = &s.standby {
-                crate::engine::postgres::ConnSpec::parse(standby)
-                    .map_err(|e| ("standby", e.message))?;
+                parse(standby).map_err(|e| ("standby", e.message))?;
             }
             if s.directory.is_some() {
                 return Err((
                     "directory",
                     format!(
-                        "`directory` is for sqlite sources; postgres source `{n}` lists `databases` or sets `auto-protect = true`"
+                        "`directory` is for sqlite sources; {engine} source `{n}` lists `databases` or sets `auto-protect = true`"
+                    ),
+                ));
+            }
+            if engine == "mariadb" && (s.physical || s.cluster.is_some()) {
+                return Err((
+                    if s.physical { "physical" } else { "cluster" },
+                    format!(
+                        "mariadb source `{n}` is backed up logically; remove `physical` and `cluster`"
                     ),
                 ));
             }
@@ -77,7 +92,7 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
                     return Err((
                         key,
                         format!(
-                            "`{key}` is for postgres sources; sqlite source `{n}` names files in `databases` or a `directory`"
+                            "`{key}` is for server sources; sqlite source `{n}` names files in `databases` or a `directory`"
                         ),
                     ));
                 }
