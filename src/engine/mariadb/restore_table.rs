@@ -89,6 +89,7 @@ fn read_schema(
         .map_err(|_| Error::repository(format!("the `{stream}` stream is not UTF-8 text")))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     server: &MariaDb,
     repo: &Repository,
