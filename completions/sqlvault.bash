@@ -252,7 +252,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__backup)
-            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --busy-timeout --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --lock-wait-timeout --defaults-file --busy-timeout --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,6 +299,14 @@ _sqlvault() {
                     return 0
                     ;;
                 --wal-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --defaults-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1134,13 +1142,17 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__verify)
-            opts="-q -h --restore --pg-server --pg-bin --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-q -h --restore --pg-server --mariadb-server --pg-bin --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pg-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mariadb-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

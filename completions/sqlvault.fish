@@ -61,9 +61,9 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand init" -s h -l help -d 
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l policy -d 'Back up the databases of this policy file now, outside its schedule, into its repository (all of them, or those named by --database)' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l type -d 'With --policy: the type of backup to take (default: full)' -r -f -a "full\t''
 differential\t''"
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s j -l jobs -d 'PostgreSQL: parallel connections copying tables' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l standby -d 'PostgreSQL: read the backup from this hot standby of the server (postgres://user@standby:port/), keeping the load off the primary' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l database -d 'PostgreSQL: these databases of the server, comma-separated; with --policy: only these of the policy\'s databases' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s j -l jobs -d 'PostgreSQL, MariaDB: parallel connections copying tables' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l standby -d 'PostgreSQL, MariaDB: read the backup from this hot standby (replica) of the server, keeping the load off the primary' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l database -d 'PostgreSQL, MariaDB: these databases of the server, comma-separated; with --policy: only these of the policy\'s databases' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l compression -d 'zstd level for this backup (default: the repository\'s)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging -d 'How to get a consistent view of a live SQLite database' -r -f -a "auto\t'`direct` for WAL databases, `copy` for rollback-journal ones'
 direct\t'Read pages from the live database in one read transaction'
@@ -71,13 +71,15 @@ copy\t'Copy the database with the online backup API into a staging file first, t
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-dir -d 'Directory for staging copies (default: the system temp directory)' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l cluster -d 'With --physical: the cluster\'s name in the repository, as given to `wal push --cluster` (default: main)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l wal-timeout -d 'With --physical: seconds to wait for the WAL of the base backup to be archived' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l lock-wait-timeout -d 'MariaDB: seconds to wait for the brief lock that starts the snapshots of several connections; the backup fails rather than make the server wait behind a long query' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l defaults-file -d 'MariaDB: read the [client] options from this file instead of ~/.my.cnf' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l busy-timeout -d 'Seconds to wait for a database locked by a writer' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l dispatch -d 'Run the jobs on the workers of this queue (azure-queue://ACCOUNT/QUEUE) instead of here; a policy source\'s own `queue` takes precedence' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l wait-timeout -d 'With queued jobs: stop waiting for results after this many seconds (the jobs stay queued)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l all -d 'PostgreSQL: every database of the server (not templates)'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l all -d 'PostgreSQL, MariaDB: every database of the server (not templates or system schemas)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l physical -d 'PostgreSQL: a base backup of the whole cluster (for point-in-time recovery with the WAL that `wal push` archives), over a replication connection'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-wait -d 'With queued jobs: return once they are queued, without waiting for their results'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l json -d 'Print the session report as JSON on stdout'
@@ -113,8 +115,8 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand show" -l no-progress -
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand show" -s h -l help -d 'Print help'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l to -d 'Where to restore: the path of the database file to create, a postgres:// URL naming the database to create, or (a base backup) the data directory to create' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l database -d 'With `latest`: the latest point of this database' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s j -l jobs -d 'PostgreSQL: parallel connections loading tables and building indexes' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l table -d 'PostgreSQL: restore only this table (`schema.name`) into an existing database' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s j -l jobs -d 'PostgreSQL, MariaDB: parallel connections loading tables (and building indexes)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l table -d 'PostgreSQL, MariaDB: restore only this table (`schema.name`; MariaDB: its name) into an existing database' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l policy -d 'Find the point in this policy\'s repository or, once archived, in its archive repository' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l check -d 'How to check the restored database before it is put in place (a base backup: recover it on a private server and run pg_amcheck)' -r -f -a "full\t'Recompute every table\'s fingerprint from the restored database and compare it with the one taken at backup (SQLite also: the whole file\'s hash and `PRAGMA integrity_check`)'
 quick\t'Compare row counts only (SQLite also: `PRAGMA quick_check`)'
@@ -134,7 +136,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'R
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l force -d 'Replace the target if it exists'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l clean -d 'PostgreSQL: replace the target database even if it is not empty'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l clean -d 'PostgreSQL, MariaDB: replace the target database (or --table) even if it is not empty'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l immediate -d 'Recover only to where the base backup is consistent'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l exclusive -d 'Stop just before the target instead of just after it'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l keep-archiving -d 'Leave archive_mode on in the restored copy (it is turned off so a copy never pushes into the archive it came from)'
@@ -144,6 +146,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s q -l quiet
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l pg-server -d 'With --restore: a PostgreSQL server (postgres://user@host/) to restore PostgreSQL points into, each in a scratch database that is dropped afterwards' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l mariadb-server -d 'With --restore: a MariaDB or MySQL server (mariadb://user@host/) to restore MariaDB points into, each in a scratch database that is dropped afterwards' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l pg-bin -d 'With --restore: the directory holding the PostgreSQL server binaries that test-restore base backups (else found by the backup\'s version)' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand verify" -l password-file -d 'Read the repository password from the first line of this file' -r -F
