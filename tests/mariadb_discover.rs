@@ -294,13 +294,13 @@ fn an_unreachable_server_fails_clearly_and_in_bounded_time() {
 }
 
 #[test]
-fn only_discover_takes_these_servers_and_only_their_options() {
+fn server_options_go_only_where_they_belong() {
     let s = Scratch::new();
     let url = "mariadb://root@127.0.0.1:1/";
-    // Backups of these servers are not there yet.
+    // A backup needs the database (or --all, --database).
     let out = run(cmd(&s).args(["backup", url]));
     out.expect_code(2);
-    assert!(out.stderr.contains("not supported"), "{}", out.stderr);
+    assert!(out.stderr.contains("names no database"), "{}", out.stderr);
     let out = run(cmd(&s).args(["discover", "--include-templates", url]));
     out.expect_code(2);
     let out = run(cmd(&s).args([
