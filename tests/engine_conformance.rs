@@ -41,8 +41,11 @@
 //! never skip, when it cannot be started.
 
 mod common;
+mod mariadb_common;
 mod pg_common;
 
+#[path = "engine_conformance/mariadb.rs"]
+mod mariadb_harness;
 #[path = "engine_conformance/postgres.rs"]
 mod postgres_harness;
 #[path = "engine_conformance/sqlite.rs"]
@@ -895,21 +898,29 @@ macro_rules! contract {
 
 contract! {
     round_trip_restores_what_show_lists => round_trip
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     backups_under_busy_writers_hold_one_committed_state => busy_writers
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     an_altered_row_fails_the_check_and_leaves_nothing => altered_row
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     quick_check_round_trips => quick_check
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     kill_during_backup_leaves_a_valid_repository => kill_during_backup
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     kill_during_restore_leaves_no_half_target => kill_during_restore
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     a_missing_source_fails_with_1 => missing_source
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     an_occupied_target_is_refused_with_2 => occupied_target
-        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres];
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb];
     wrong_database_credentials_are_refused => wrong_credentials
-        [postgres: crate::postgres_harness::Postgres];
+        [postgres: crate::postgres_harness::Postgres, mariadb: crate::mariadb_harness::MariaDb];
 }

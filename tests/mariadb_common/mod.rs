@@ -242,6 +242,188 @@ impl Server {
             }
         }
     }
+
+    /// Whether database `name` exists.
+    pub fn db_exists(&self, name: &str) -> bool {
+        let n: Option<u64> = self
+            .client()
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (name,),
+            )
+            .unwrap();
+        n == Some(1)
+    }
+
+    /// Drop database `name` if it exists.
+    pub fn drop_db(&self, name: &str) {
+        self.exec(
+            None,
+            &format!("DROP DATABASE IF EXISTS {}", quote_ident(name)),
+        );
+    }
+
+    /// Every database whose name starts with `prefix`, in order.
+    pub fn databases_like(&self, prefix: &str) -> Vec<String> {
+        let names: Vec<String> = self
+            .client()
+            .query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1")
+            .unwrap();
+        names
+            .into_iter()
+            .filter(|n| n.starts_with(prefix))
+            .collect()
+    }
+
+    /// The base tables (system-versioned ones included) of `db`, in order.
+    pub fn tables(&self, db: &str) -> Vec<String> {
+        self.client()
+            .exec(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? \
+                 AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1",
+                (db,),
+            )
+            .unwrap()
+    }
+
+    /// `mariadb-dump` of `db`'s schema (tables, views, sequences with
+    /// their state, routines, triggers, events), without what differs
+    /// between two copies of one database: `AUTO_INCREMENT=N` and the
+    /// comment lines naming the database.
+    pub fn schema_dump(&self, db: &str) -> String {
+        let mut cmd = Command::new(program("mariadb-dump"));
+        self.env(&mut cmd);
+        let out = cmd
+            .env("MYSQL_PWD", MARIADB_PASSWORD)
+            .args(["--no-defaults", "--protocol=tcp", "--host=127.0.0.1"])
+            .arg(format!("--port={}", self.port))
+            .args([
+                "--user=root",
+                "--no-data",
+                "--routines",
+                "--triggers",
+                "--events",
+                "--skip-dump-date",
+                "--",
+                db,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mariadb-dump of {db:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !(l.starts_with("--") && l.contains(db)))
+            .map(strip_auto_increment)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Every base table's rows in `db`, sorted, with every column
+    /// (generated and invisible ones too) as the server's text.
+    pub fn contents(&self, db: &str) -> Contents {
+        let mut c = self.client();
+        c.query_drop("SET NAMES utf8mb4").unwrap();
+        let mut out = Contents::new();
+        for table in self.tables(db) {
+            let columns: Vec<String> = c
+                .exec(
+                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                    (db, &table),
+                )
+                .unwrap();
+            let list = columns
+                .iter()
+                .map(|c| quote_ident(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {list} FROM {}.{}",
+                quote_ident(db),
+                quote_ident(&table)
+            );
+            let mut rows: Vec<Vec<Option<Vec<u8>>>> = c
+                .query_map(&sql, |row: mysql::Row| {
+                    row.unwrap()
+                        .into_iter()
+                        .map(|v| match v {
+                            mysql::Value::NULL => None,
+                            mysql::Value::Bytes(b) => Some(b),
+                            other => Some(other.as_sql(true).into_bytes()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            rows.sort();
+            out.insert(table, rows);
+        }
+        out
+    }
+}
+
+/// Table name → its rows, sorted; a value is its text, or None for NULL.
+pub type Contents = std::collections::BTreeMap<String, Vec<Vec<Option<Vec<u8>>>>>;
+
+/// A `CREATE TABLE` line without its ` AUTO_INCREMENT=N`.
+fn strip_auto_increment(line: &str) -> String {
+    let Some(at) = line.find(" AUTO_INCREMENT=") else {
+        return line.to_string();
+    };
+    let rest = &line[at + " AUTO_INCREMENT=".len()..];
+    let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return line.to_string();
+    }
+    format!("{}{}", &line[..at], &rest[digits..])
+}
+
+/// Assert two databases' rows are the same, naming the tables that differ
+/// and their first differing row.
+#[track_caller]
+pub fn assert_same_contents(expected: &Contents, got: &Contents) {
+    let show = |row: &[Option<Vec<u8>>]| {
+        row.iter()
+            .map(|v| match v {
+                None => "NULL".to_string(),
+                Some(b) => format!("{:?}", String::from_utf8_lossy(b)),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut diffs = Vec::new();
+    for (table, rows) in expected {
+        let Some(other) = got.get(table) else {
+            diffs.push(format!("missing table {table}"));
+            continue;
+        };
+        if rows != other {
+            let first = rows
+                .iter()
+                .zip(other)
+                .position(|(a, b)| a != b)
+                .unwrap_or(rows.len().min(other.len()));
+            diffs.push(format!(
+                "table {table}: {} rows, expected {}; first difference at row {first}: ({}) expected ({})",
+                other.len(),
+                rows.len(),
+                other.get(first).map(|r| show(r)).unwrap_or_default(),
+                rows.get(first).map(|r| show(r)).unwrap_or_default(),
+            ));
+        }
+    }
+    for table in got.keys().filter(|t| !expected.contains_key(*t)) {
+        diffs.push(format!("unexpected table {table}"));
+    }
+    assert!(
+        diffs.is_empty(),
+        "restored contents differ:\n{}",
+        diffs.join("\n")
+    );
 }
 
 /// A process that kills the server and removes `dir` when this test
