@@ -164,6 +164,17 @@ impl MariaDb {
         out
     }
 
+    fn incomplete_name(&self, name: &str) -> bool {
+        let comment: Option<String> = server()
+            .client()
+            .exec_first(
+                "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (name,),
+            )
+            .unwrap();
+        comment.is_some_and(|c| c.starts_with(sqlvault::engine::mariadb::leftovers::MARK))
+    }
+
     /// Every database of this test.
     fn own_databases(&self) -> Vec<String> {
         server().databases_like(&format!("{} ", self.test))
@@ -342,12 +353,22 @@ impl Harness for MariaDb {
         server().db_exists(&self.name(db))
     }
 
+    fn incomplete(&self, db: &str) -> bool {
+        self.incomplete_name(&self.name(db))
+    }
+
     fn remove(&self, db: &str) {
         server().drop_db(&self.name(db));
     }
 
     fn leftovers(&self) -> Vec<String> {
         let mut out = self.temporaries();
+        // A target a killed restore left incomplete counts too.
+        out.extend(
+            self.own_databases()
+                .into_iter()
+                .filter(|d| self.incomplete_name(d)),
+        );
         for e in std::fs::read_dir(self.scratch.tmpdir()).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with("sqlvault-") {

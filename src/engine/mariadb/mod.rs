@@ -14,6 +14,7 @@ pub mod catalog;
 mod check;
 pub mod connect;
 pub mod discover;
+pub mod leftovers;
 pub mod optionfile;
 mod restore;
 mod restore_table;
@@ -149,5 +150,9 @@ impl crate::engine::Engine for MariaDb {
             Some(t) => restore_table::run(self, repo, index, point, &meta, t, opts, progress),
             None => restore::run(self, repo, index, point, &meta, opts, progress),
         }
+    }
+
+    fn remove_restore_leftovers(&self) -> Vec<String> {
+        leftovers::remove(&self.spec)
     }
 }

@@ -5,7 +5,8 @@
 //! fails drops the database it created, so nothing half-restored is left.
 //!
 //! MariaDB cannot rename a database, so the restore is built under the
-//! target's own name; `--clean` replaces an existing one only once the
+//! target's own name, marked as incomplete until its check passes (see
+//! [`super::leftovers`]); `--clean` replaces an existing one only once the
 //! restore starts.
 
 use super::backup::{MariaMeta, SESSION};
@@ -91,12 +92,23 @@ pub(super) fn run(
             .query_drop(format!("DROP DATABASE {}", quote_ident(&target)))
             .map_err(|e| query_error(&format!("replacing database `{target}`"), &e))?;
     }
+    // MySQL has no database comments: there, a killed restore's target
+    // is not recognised as incomplete.
+    let version: Option<String> = admin
+        .query_first("SELECT VERSION()")
+        .map_err(|e| query_error("reading the server version", &e))?;
+    let mark = match version.is_some_and(|v| v.contains("MariaDB")) {
+        true => Some(super::leftovers::claim(&mut admin)?),
+        false => None,
+    };
     admin
         .query_drop(format!(
-            "CREATE DATABASE {} CHARACTER SET {} COLLATE {}",
+            "CREATE DATABASE {} CHARACTER SET {} COLLATE {}{}",
             quote_ident(&target),
             quote_literal(&meta.charset),
-            quote_literal(&meta.collation)
+            quote_literal(&meta.collation),
+            mark.map(|m| format!(" COMMENT {}", quote_literal(&m)))
+                .unwrap_or_default()
         ))
         .map_err(|e| {
             query_error(
@@ -155,6 +167,7 @@ pub(super) fn run(
         progress,
     )?;
     let mut guard = guard;
+    super::leftovers::unmark(guard.admin, &target)?;
     guard.keep = true;
     Ok(Restored {
         target: server.spec.display(),
