@@ -10,8 +10,7 @@ mod common;
 mod mariadb_common;
 
 use common::{Out, Scratch, Vault, point_of};
-use mariadb_common::{MARIADB_PASSWORD, encode, quote_ident, server};
-use mysql::Value;
+use mariadb_common::{MARIADB_PASSWORD, assert_same_contents, encode, quote_ident, server};
 use mysql::prelude::Queryable;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -67,97 +66,10 @@ fn source(db: &str, script: &str) {
     assert!(child.wait().unwrap().success(), "the script failed on {db}");
 }
 
-/// The schema as `mariadb-dump` writes it, without what differs between
-/// two databases of equal schema (comments naming the database, the next
-/// AUTO_INCREMENT value).
-fn schema_dump(db: &str) -> String {
-    let s = server();
-    let out = Command::new("mariadb-dump")
-        .args(["--no-defaults", "--protocol=tcp", "--host=127.0.0.1"])
-        .arg(format!("--port={}", s.port))
-        .args([
-            "--user=root",
-            "--no-data",
-            "--routines",
-            "--triggers",
-            "--events",
-            "--skip-dump-date",
-            "--skip-comments",
-            "--",
-        ])
-        .arg(db)
-        .env("MYSQL_PWD", MARIADB_PASSWORD)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.lines()
-        .map(|l| {
-            let mut l = l.to_string();
-            if let Some(i) = l.find(" AUTO_INCREMENT=") {
-                let end = l[i + 16..]
-                    .find(|c: char| !c.is_ascii_digit())
-                    .map_or(l.len(), |e| i + 16 + e);
-                l.replace_range(i..end, "");
-            }
-            l
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Every base table's rows, every column (invisible ones too), values as
-/// stored, in primary-key order.
-fn contents(db: &str) -> Vec<(String, Vec<Vec<Value>>)> {
-    let mut c = server().client();
-    c.query_drop("SET time_zone = '+00:00', character_set_results = binary")
-        .unwrap();
-    let tables: Vec<String> = c
-        .exec(
-            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? \
-             AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
-            (db,),
-        )
-        .unwrap();
-    tables
-        .into_iter()
-        .map(|t| {
-            let cols: Vec<String> = c
-                .exec(
-                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
-                     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-                    (db, &t),
-                )
-                .unwrap();
-            let list: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
-            let rows: Vec<mysql::Row> = c
-                .query(format!(
-                    "SELECT {} FROM {}.{} ORDER BY 1",
-                    list.join(", "),
-                    quote_ident(db),
-                    quote_ident(&t)
-                ))
-                .unwrap();
-            let rows = rows.into_iter().map(|r| r.unwrap()).collect();
-            (t, rows)
-        })
-        .collect()
-}
-
 fn assert_same(source: &str, copy: &str) {
-    assert_eq!(schema_dump(source), schema_dump(copy), "schemas differ");
-    let (a, b) = (contents(source), contents(copy));
-    assert_eq!(
-        a.iter().map(|(t, _)| t).collect::<Vec<_>>(),
-        b.iter().map(|(t, _)| t).collect::<Vec<_>>()
-    );
-    for ((t, x), (_, y)) in a.iter().zip(&b) {
-        assert_eq!(x, y, "table `{t}` differs");
-    }
+    let s = server();
+    assert_eq!(s.schema_dump(source), s.schema_dump(copy), "schemas differ");
+    assert_same_contents(&s.contents(source), &s.contents(copy));
 }
 
 #[test]
@@ -277,10 +189,10 @@ fn every_kind_of_object_and_value_comes_back_identical() {
         .arg(url(one)));
     out.expect_code(2);
     assert!(out.stderr.contains("already exists"), "{}", out.stderr);
-    let (whole, part) = (contents(src), contents(one));
+    let (whole, part) = (s.contents(src), s.contents(one));
+    assert_eq!(part.len(), 2);
     for (t, rows) in &part {
-        let (_, expected) = whole.iter().find(|(n, _)| n == t).unwrap();
-        assert_eq!(rows, expected, "table `{t}` differs");
+        assert_eq!(rows, &whole[t], "table `{t}` differs");
     }
     let mut c = s.client();
     let triggers: Vec<String> = c

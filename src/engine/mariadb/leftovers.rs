@@ -61,10 +61,8 @@ pub(super) fn remove(spec: &ConnSpec) -> Vec<String> {
     for (name, comment) in marked {
         let lock = comment.trim_start_matches(MARK);
         // NULL: nobody holds it.
-        let holder = admin.query_first::<Option<i64>, _>(format!(
-            "SELECT IS_USED_LOCK({})",
-            quote_literal(lock)
-        ));
+        let holder = admin
+            .query_first::<Option<i64>, _>(format!("SELECT IS_USED_LOCK({})", quote_literal(lock)));
         if !matches!(holder, Ok(Some(None))) {
             continue;
         }
