@@ -35,9 +35,10 @@ start)
   done
   if [ -n "$fresh" ]; then
     MYSQL_PWD= mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot --skip-password -e \
-      "ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_PWD:-bench}';
-       CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '${MYSQL_PWD:-bench}';
-       GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+      "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
+       GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+       ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '${MYSQL_PWD:-bench}';
+       ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_PWD:-bench}';"
   fi
   ;;
 stop)

@@ -220,31 +220,28 @@ pub fn mariadb_server(s: &SourceSpec) -> Result<MariaDb> {
 
 fn mariadb_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
     let server = mariadb_server(s)?;
-    let mut names = s.databases.clone();
-    if s.auto_protect {
-        for d in crate::engine::mariadb::discover::discover(&server)? {
-            if !names.contains(&d.name) {
-                names.push(d.name);
-            }
-        }
-    }
-    names.retain(|n| !s.exclude.contains(n));
-    Ok(names
-        .into_iter()
-        .map(|n| Protected {
-            source: s.name.clone(),
-            label: n.clone(),
-            database: n.clone(),
-            target: Target::MariaDb(Box::new(server.with_database(&n))),
-        })
-        .collect())
+    server_databases(
+        s,
+        || {
+            Ok(crate::engine::mariadb::discover::discover(&server)?
+                .into_iter()
+                .map(|d| d.name)
+                .collect())
+        },
+        |n| Target::MariaDb(Box::new(server.with_database(n))),
+    )
 }
 
-fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
-    let server = postgres_server(s)?;
+/// The databases a server source names, with auto-protection those
+/// `all` lists too, minus exclusions.
+fn server_databases(
+    s: &SourceSpec,
+    all: impl FnOnce() -> Result<Vec<String>>,
+    target: impl Fn(&str) -> Target,
+) -> Result<Vec<Protected>> {
     let mut names = s.databases.clone();
     if s.auto_protect {
-        for n in crate::engine::postgres::discover::all_databases(&server)? {
+        for n in all()? {
             if !names.contains(&n) {
                 names.push(n);
             }
@@ -257,7 +254,16 @@ fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
             source: s.name.clone(),
             label: n.clone(),
             database: n.clone(),
-            target: Target::Postgres(Box::new(server.with_database(&n))),
+            target: target(&n),
         })
         .collect())
+}
+
+fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let server = postgres_server(s)?;
+    server_databases(
+        s,
+        || crate::engine::postgres::discover::all_databases(&server),
+        |n| Target::Postgres(Box::new(server.with_database(n))),
+    )
 }

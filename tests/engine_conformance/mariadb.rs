@@ -18,7 +18,7 @@ use crate::mariadb_common::{
     Contents, MARIADB_PASSWORD, assert_same_contents, encode, quote_ident, server,
 };
 use crate::pg_common::compare::assert_same_schema;
-use crate::support::Mover;
+use crate::support::{Mover, shown_name};
 use crate::{Bank, Busy, Credentials, Harness, Milestone, Probe};
 use mysql::prelude::Queryable;
 use std::collections::BTreeMap;
@@ -192,21 +192,6 @@ impl Drop for MariaDb {
             }
         }
     }
-}
-
-/// How sqlvault writes a database name into a URL it shows.
-fn shown_name(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || "-._~".contains(c) || !c.is_ascii() {
-            out.push(c);
-        } else {
-            for b in c.to_string().bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    out
 }
 
 impl Harness for MariaDb {

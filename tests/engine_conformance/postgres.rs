@@ -11,7 +11,7 @@
 use crate::common::{self, Rng, Scratch};
 use crate::pg_common::compare::{Contents, assert_same_contents, assert_same_schema, contents};
 use crate::pg_common::{PG_PASSWORD, cluster, quote_ident};
-use crate::support::Mover;
+use crate::support::{Mover, shown_name};
 use crate::{Bank, Busy, Credentials, Harness, Milestone, Probe};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -43,21 +43,6 @@ impl Postgres {
         out.extend(pg.databases_like("sqlvault_verify_"));
         out
     }
-}
-
-/// How sqlvault writes a database name into a URL it shows.
-fn shown_name(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || "-._~".contains(c) || !c.is_ascii() {
-            out.push(c);
-        } else {
-            for b in c.to_string().bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    out
 }
 
 impl Harness for Postgres {

@@ -154,3 +154,18 @@ fn row_differences_are_read_from_messages() {
     );
     assert_eq!(row_difference("table `a` holds other data"), None);
 }
+
+/// How sqlvault writes a database name into a URL it shows.
+pub fn shown_name(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || "-._~".contains(c) || !c.is_ascii() {
+            out.push(c);
+        } else {
+            for b in c.to_string().bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
