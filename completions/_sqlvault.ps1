@@ -162,6 +162,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the target if it exists')
             [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'PostgreSQL, MariaDB: replace the target database (or --table) even if it is not empty')
+            [CompletionResult]::new('--binlog', '--binlog', [CompletionResultType]::ParameterName, 'MariaDB: write the restore to the server''s binary log, so that its replicas replay it (by default, like myloader, the restore is left out of it when the user may: SUPER or BINLOG ADMIN)')
             [CompletionResult]::new('--immediate', '--immediate', [CompletionResultType]::ParameterName, 'Recover only to where the base backup is consistent')
             [CompletionResult]::new('--exclusive', '--exclusive', [CompletionResultType]::ParameterName, 'Stop just before the target instead of just after it')
             [CompletionResult]::new('--keep-archiving', '--keep-archiving', [CompletionResultType]::ParameterName, 'Leave archive_mode on in the restored copy (it is turned off so a copy never pushes into the archive it came from)')

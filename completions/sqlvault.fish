@@ -137,6 +137,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-f
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l force -d 'Replace the target if it exists'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l clean -d 'PostgreSQL, MariaDB: replace the target database (or --table) even if it is not empty'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l binlog -d 'MariaDB: write the restore to the server\'s binary log, so that its replicas replay it (by default, like myloader, the restore is left out of it when the user may: SUPER or BINLOG ADMIN)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l immediate -d 'Recover only to where the base backup is consistent'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l exclusive -d 'Stop just before the target instead of just after it'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l keep-archiving -d 'Leave archive_mode on in the restored copy (it is turned off so a copy never pushes into the archive it came from)'

@@ -385,16 +385,37 @@ fn a_policy_protects_the_databases_of_a_server() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("MARIA_PW"), "{}", out.stderr);
 
+    // Restored, and left out of the binary log unless asked (replicas
+    // then replay it).
     let point = point_of(&items[0]);
     s.exec(None, "DROP DATABASE IF EXISTS pol_copy");
-    let out = run(policy_cmd()
-        .env("SQLVAULT_PASSWORD", "repo-pw-1")
-        .env("MYSQL_PWD", MARIADB_PASSWORD)
-        .args(["--json", "restore", &point, "--repo"])
-        .arg(&repo)
-        .arg("--to")
-        .arg(url("pol_copy")));
-    out.expect_code(0);
+    let logged = |extra: &[&str]| -> usize {
+        let mut c = s.client();
+        c.query_drop("FLUSH BINARY LOGS").unwrap();
+        let status: mysql::Row = c.query_first("SHOW MASTER STATUS").unwrap().unwrap();
+        let file: String = status.get(0).unwrap();
+        let out = run(policy_cmd()
+            .env("SQLVAULT_PASSWORD", "repo-pw-1")
+            .env("MYSQL_PWD", MARIADB_PASSWORD)
+            .args(["--json", "restore", &point, "--clean", "--repo"])
+            .arg(&repo)
+            .args(extra)
+            .arg("--to")
+            .arg(url("pol_copy")));
+        out.expect_code(0);
+        let events: Vec<mysql::Row> = c.query(format!("SHOW BINLOG EVENTS IN '{file}'")).unwrap();
+        events
+            .iter()
+            .filter(|e| {
+                e.get::<Option<String>, _>("Info")
+                    .flatten()
+                    .is_some_and(|i| i.contains("pol_copy"))
+            })
+            .count()
+    };
+    assert_eq!(logged(&[]), 0);
+    assert_same(items[0]["database"].as_str().unwrap(), "pol_copy");
+    assert!(logged(&["--binlog"]) > 0);
     assert_same(items[0]["database"].as_str().unwrap(), "pol_copy");
     s.exec(
         None,

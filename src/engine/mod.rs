@@ -42,6 +42,9 @@ pub struct RestoreOptions {
     pub clean: bool,
     /// Restore only this table, `schema.name` (PostgreSQL).
     pub table: Option<String>,
+    /// MariaDB: write the restore to the server's binary log, so replicas
+    /// replay it (by default it is left out when the user may).
+    pub binlog: bool,
     /// Recovery of a base backup (PostgreSQL physical points).
     pub physical: postgres::physical::PhysicalOptions,
 }

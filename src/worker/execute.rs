@@ -160,6 +160,7 @@ pub fn execute(
                 clean: *clean,
                 table: table.clone(),
                 physical: Default::default(),
+                ..Default::default()
             };
             let report = match crate::pipeline::restore(repo, point, None, target, &opts, progress)
             {

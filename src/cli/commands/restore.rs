@@ -31,6 +31,11 @@ pub struct RestoreArgs {
     /// building indexes).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// MariaDB: write the restore to the server's binary log, so that its
+    /// replicas replay it (by default, like myloader, the restore is left
+    /// out of it when the user may: SUPER or BINLOG ADMIN).
+    #[arg(long)]
+    pub binlog: bool,
     /// PostgreSQL, MariaDB: restore only this table (`schema.name`;
     /// MariaDB: its name) into an existing database.
     #[arg(long, value_name = "TABLE")]
@@ -196,6 +201,7 @@ pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
         jobs: a.jobs.unwrap_or(0),
         clean: a.clean,
         table: a.table.clone(),
+        binlog: a.binlog,
         physical: physical_options(g, &a.recovery)?,
     };
     if let Some(queue) = &a.dispatch.dispatch {

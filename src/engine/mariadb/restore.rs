@@ -80,6 +80,7 @@ pub(super) fn run(
     let tools = tools::find()?;
     let admin_spec = server.spec.with_database("");
     let mut admin = connect(&admin_spec)?;
+    let quiet = !opts.binlog && leave_out_of_binlog(&mut admin);
     if database_exists(&mut admin, &target)? {
         if !(opts.clean || opts.force || is_empty(&mut admin, &target)?) {
             return Err(Error::usage(format!(
@@ -131,6 +132,7 @@ pub(super) fn run(
         index,
         point,
         PRE_DATA_STREAM,
+        quiet,
         progress,
     )?;
     let jobs = if opts.jobs > 0 {
@@ -145,6 +147,7 @@ pub(super) fn run(
         point,
         &meta.tables,
         jobs,
+        quiet,
         progress,
     )?;
     progress.phase("schema: triggers, events");
@@ -155,6 +158,7 @@ pub(super) fn run(
         index,
         point,
         POST_DATA_STREAM,
+        quiet,
         progress,
     )?;
     let check = super::check::check(
@@ -176,7 +180,18 @@ pub(super) fn run(
     })
 }
 
+/// What leaves a session out of the binary log.
+const NO_BINLOG: &str = "SET SESSION sql_log_bin = 0";
+
+/// Whether this session, and so every session of the restore, may be left
+/// out of the binary log (the privilege to do so). All of a restore is
+/// logged or none of it, so a replica never gets its tables without rows.
+fn leave_out_of_binlog(admin: &mut Conn) -> bool {
+    admin.query_drop(NO_BINLOG).is_ok()
+}
+
 /// Feed one schema stream to the `mariadb` client, in the target database.
+#[allow(clippy::too_many_arguments)]
 fn apply(
     tools: &tools::Tools,
     spec: &ConnSpec,
@@ -184,10 +199,14 @@ fn apply(
     index: &Index,
     point: &RestorePoint,
     stream: &str,
+    quiet: bool,
     progress: &dyn Progress,
 ) -> Result<()> {
     let entry = point.stream(stream)?;
     let mut cmd = tools::command(&tools.client, spec);
+    if quiet {
+        cmd.arg(format!("--init-command={NO_BINLOG}"));
+    }
     cmd.args(["--batch", "--binary-mode", "--database"])
         .arg(spec.database())
         .stdin(std::process::Stdio::piped())
@@ -210,6 +229,7 @@ fn apply(
 }
 
 /// Load every table's streams, `jobs` at a time, largest first.
+#[allow(clippy::too_many_arguments)]
 fn load_tables(
     spec: &ConnSpec,
     repo: &Repository,
@@ -217,6 +237,7 @@ fn load_tables(
     point: &RestorePoint,
     tables: &[TableInfo],
     jobs: usize,
+    quiet: bool,
     progress: &dyn Progress,
 ) -> Result<()> {
     let mut order: Vec<(&TableInfo, u32)> = tables
@@ -232,6 +253,10 @@ fn load_tables(
             let mut c = connect(spec)?;
             c.query_drop(SESSION)
                 .and_then(|_| c.query_drop(LOAD_SESSION))
+                .and_then(|_| match quiet {
+                    true => c.query_drop(NO_BINLOG),
+                    false => Ok(()),
+                })
                 .map_err(|e| query_error("setting up the session", &e))?;
             Ok(c)
         },

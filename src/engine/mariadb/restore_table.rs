@@ -121,6 +121,10 @@ pub(super) fn run(
         .and_then(|_| c.query_drop(LOAD_SESSION))
         .and_then(|_| c.query_drop("SET NAMES utf8mb4"))
         .map_err(|e| query_error("setting up the session", &e))?;
+    // One connection does all of it: logged whole or left out whole.
+    if !opts.binlog {
+        let _ = c.query_drop("SET SESSION sql_log_bin = 0");
+    }
     let target = t.quoted(database);
     let exists: Option<u64> = c
         .exec_first(
