@@ -87,7 +87,7 @@ fn errors_point_at_file_line_and_column() {
         (
             "engine = \"sqlite\"",
             "engine = \"sqlite\"\nurl = \"postgres://h/\"",
-            "p.toml:9:1: `url` is for postgres sources",
+            "p.toml:9:1: `url` is for server sources",
         ),
         (
             "engine = \"sqlite\"",
