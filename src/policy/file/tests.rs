@@ -56,7 +56,7 @@ fn errors_point_at_file_line_and_column() {
         (
             "engine = \"sqlite\"",
             "engine = \"oracle\"",
-            "p.toml:8:1: unknown engine `oracle` in source `app`; allowed: sqlite, postgres",
+            "p.toml:8:1: unknown engine `oracle` in source `app`; allowed: sqlite, postgres, mariadb",
         ),
         ("daily = 7", "daily = 0", "p.toml:15:1: "),
         (
