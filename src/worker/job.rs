@@ -139,7 +139,7 @@ pub fn check_no_secret(what: &str, url: &str) -> Result<()> {
             "{what} holds a password, which would travel in the queue message"
         ))
         .with_hint(
-            "take the password out of the URL: give the workers PGPASSWORD, ~/.pgpass, or the source's password-env / password-file",
+            "take the password out of the URL: give the workers PGPASSWORD or ~/.pgpass (MariaDB: MYSQL_PWD or ~/.my.cnf), or the source's password-env / password-file",
         ));
     }
     Ok(())
