@@ -567,6 +567,26 @@ fn test_restore_base(
     Ok(format!("to the end of the archive: {end}; to {at}: {mid}"))
 }
 
+/// Restore `point` into a scratch database on a server and drop it again;
+/// the check that ran. A scratch database left by a killed verify is
+/// replaced.
+fn restore_into_scratch(
+    scratch: &dyn Engine,
+    drop: &dyn Fn() -> Result<()>,
+    repo: &Repository,
+    index: &crate::repo::index::Index,
+    point: &RestorePoint,
+    progress: &dyn ProgressFactory,
+) -> Result<String> {
+    drop()?;
+    let p = progress.start("test-restore", &point.database);
+    let restored = scratch.restore(repo, index, point, &RestoreOptions::default(), p.as_ref());
+    let dropped = drop();
+    let restored = restored?;
+    dropped?;
+    Ok(restored.check)
+}
+
 /// Restore `point` somewhere temporary and check it; the check that ran,
 /// or None when it cannot be done here (a server engine's point without a
 /// server to restore into).
@@ -585,14 +605,8 @@ fn test_restore_point(
         };
         let scratch =
             crate::engine::postgres::Postgres::from_url(server)?.with_database(&scratch_name);
-        // A scratch database left by a killed verify is replaced.
-        scratch.drop_database()?;
-        let p = progress.start("test-restore", &point.database);
-        let restored = scratch.restore(repo, index, point, &RestoreOptions::default(), p.as_ref());
-        let dropped = scratch.drop_database();
-        let restored = restored?;
-        dropped?;
-        return Ok(Some(restored.check));
+        let drop = || scratch.drop_database();
+        return restore_into_scratch(&scratch, &drop, repo, index, point, progress).map(Some);
     }
     if point.engine == crate::engine::mariadb::ENGINE {
         let Some(server) = &servers.mariadb else {
@@ -600,13 +614,8 @@ fn test_restore_point(
         };
         let scratch =
             crate::engine::mariadb::MariaDb::from_url(server, None)?.with_database(&scratch_name);
-        scratch.drop_database()?;
-        let p = progress.start("test-restore", &point.database);
-        let restored = scratch.restore(repo, index, point, &RestoreOptions::default(), p.as_ref());
-        let dropped = scratch.drop_database();
-        let restored = restored?;
-        dropped?;
-        return Ok(Some(restored.check));
+        let drop = || scratch.drop_database();
+        return restore_into_scratch(&scratch, &drop, repo, index, point, progress).map(Some);
     }
     // Held while the restored copy (unencrypted) exists; a killed verify's
     // directory is removed by the next one.
