@@ -2,6 +2,8 @@
 //! database, exports it as named streams, and consumes the same streams to
 //! restore. Engines know nothing about chunks, packs or storage.
 
+pub mod bacpac;
+pub mod file_target;
 pub mod fingerprint;
 pub mod mariadb;
 pub mod parallel;
@@ -45,6 +47,9 @@ pub struct RestoreOptions {
     /// MariaDB: write the restore to the server's binary log, so replicas
     /// replay it (by default it is left out when the user may).
     pub binlog: bool,
+    /// A package's table restored to a file: CSV or JSON lines (default:
+    /// from the file's extension).
+    pub table_format: Option<bacpac::TableFormat>,
     /// Recovery of a base backup (PostgreSQL physical points).
     pub physical: postgres::physical::PhysicalOptions,
 }
@@ -126,6 +131,8 @@ pub enum Location {
     Postgres(String),
     /// A `mariadb://` or `mysql://` URL, as typed.
     MariaDb(String),
+    /// A BACPAC or DACPAC package file.
+    Package(PathBuf),
 }
 
 impl Location {
@@ -141,8 +148,11 @@ impl Location {
                 "`{scheme}://` sources are not supported by this version"
             ))
             .with_hint(
-                "give the path of a SQLite database file, or a postgres:// or mariadb:// URL",
+                "give the path of a SQLite database file or of a .bacpac package, or a postgres:// or mariadb:// URL",
             ));
+        }
+        if self::bacpac::is_package_path(s) {
+            return Ok(Location::Package(PathBuf::from(s)));
         }
         Ok(Location::SqliteFile(PathBuf::from(s)))
     }

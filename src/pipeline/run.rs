@@ -292,7 +292,11 @@ fn copy_point(repo: &Repository, item: &ItemReport, p: &Protected, root: &Path) 
         .filter(|c| c.is_ascii_alphanumeric())
         .take(15)
         .collect();
-    let target = dir.join(format!("{}-{stamp}.db", point.database));
+    let extension = match point.engine.as_str() {
+        crate::engine::bacpac::ENGINE => "bacpac",
+        _ => "db",
+    };
+    let target = dir.join(format!("{}-{stamp}.{extension}", point.database));
     let index = repo.index_for(&[point])?;
     let engine = super::engine_for_point(point, &target.to_string_lossy())?;
     engine.restore(

@@ -31,6 +31,10 @@ pub struct PointDescription {
     /// (`file`, `position`, `gtid`): where point-in-time recovery goes on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binlog: Option<serde_json::Value>,
+    /// A package's tables whose rows were stored but not fingerprinted,
+    /// and why (`table`, `reason`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_fingerprinted: Vec<crate::engine::bacpac::NotFingerprinted>,
     /// "no fingerprints (written by an earlier version)" for those.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -53,6 +57,7 @@ pub fn describe(id: &PointId, p: &RestorePoint) -> PointDescription {
         ("server_version", "server"),
         ("pg_dump_version", "pg_dump"),
         ("dump_version", "mariadb-dump"),
+        ("exporter_version", "DacFx"),
     ] {
         if let Some(v) = text(key) {
             versions.insert(name.to_string(), v);
@@ -87,6 +92,11 @@ pub fn describe(id: &PointId, p: &RestorePoint) -> PointDescription {
             .collect(),
         fingerprints: p.fingerprints.clone(),
         binlog: p.meta.get("binlog").filter(|b| b.is_object()).cloned(),
+        not_fingerprinted: p
+            .meta
+            .get("not_fingerprinted")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default(),
         note: p
             .fingerprints
             .is_none()

@@ -1,6 +1,7 @@
 use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
+use sqlvault::engine::bacpac::Bacpac;
 use sqlvault::engine::mariadb::{self, MariaDb};
 use sqlvault::engine::postgres::Postgres;
 use sqlvault::engine::postgres::physical::Physical;
@@ -15,8 +16,9 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// SQLite database files, postgres:// or mariadb:// (mysql://) URLs to
-    /// back up; each database becomes one restore point.
+    /// SQLite database files, BACPAC/DACPAC packages, postgres:// or
+    /// mariadb:// (mysql://) URLs to back up; each database becomes one
+    /// restore point.
     #[arg(required_unless_present = "policy", value_name = "DATABASE")]
     pub sources: Vec<String>,
     /// Back up the databases of this policy file now, outside its schedule,
@@ -145,6 +147,9 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
                 for e in postgres_sources(&url, a)? {
                     sources.push((e.spec.display(), Box::new(e)));
                 }
+            }
+            Location::Package(path) => {
+                sources.push((s.clone(), Box::new(Bacpac::new(path))));
             }
             Location::MariaDb(url) => {
                 for e in mariadb_sources(&url, a)? {

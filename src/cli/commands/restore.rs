@@ -12,9 +12,9 @@ pub struct RestoreArgs {
     /// Restore point id (or a unique prefix of at least 4 digits), or `latest`.
     #[arg(value_name = "POINT")]
     pub point: String,
-    /// Where to restore: the path of the database file to create, a
-    /// postgres:// URL naming the database to create, or (a base backup)
-    /// the data directory to create.
+    /// Where to restore: the path of the database file (or package) to
+    /// create, a postgres:// or mariadb:// URL naming the database to
+    /// create, or (a base backup) the data directory to create.
     #[arg(long, value_name = "TARGET")]
     pub to: String,
     /// With `latest`: the latest point of this database.
@@ -37,9 +37,14 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub binlog: bool,
     /// PostgreSQL, MariaDB: restore only this table (`schema.name`;
-    /// MariaDB: its name) into an existing database.
+    /// MariaDB: its name) into an existing database. A BACPAC: write this
+    /// table (`schema.name`) to the file --to names, as CSV or JSON lines.
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
+    /// A BACPAC's --table: `csv` (RFC 4180, a header row) or `jsonl` (one
+    /// JSON object per row); default: from --to's extension (.jsonl), else csv.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "table")]
+    pub format: Option<sqlvault::engine::bacpac::TableFormat>,
     /// Find the point in this policy's repository or, once archived, in its
     /// archive repository.
     #[arg(long, value_name = "FILE")]
@@ -202,6 +207,7 @@ pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
         clean: a.clean,
         table: a.table.clone(),
         binlog: a.binlog,
+        table_format: a.format,
         physical: physical_options(g, &a.recovery)?,
     };
     if let Some(queue) = &a.dispatch.dispatch {

@@ -111,6 +111,9 @@ fn print(d: &PointDescription) {
             t.with(Style::rounded());
             println!("{t}");
             println!("{} fingerprints ({})", f.tables.len(), f.algorithm);
+            for n in &d.not_fingerprinted {
+                println!("not fingerprinted: table {}: {}", n.table, n.reason);
+            }
         }
     }
 }

@@ -3,13 +3,21 @@
 //! `PRAGMA integrity_check`ed, then renamed.
 
 use super::{DATABASE_STREAM, Sqlite, SqliteMeta, sqlite_error};
-use crate::engine::{CheckLevel, RestoreOptions, Restored, fingerprint};
-use crate::error::{Error, Kind, Result, show_path};
+use crate::engine::{CheckLevel, RestoreOptions, Restored, file_target, fingerprint};
+use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::repo::Repository;
 use crate::repo::index::Index;
 use crate::repo::point::RestorePoint;
 use std::path::{Path, PathBuf};
+
+/// The target and the files SQLite keeps beside it: any of them existing
+/// makes the target exist.
+fn companions_too(path: &Path) -> Vec<PathBuf> {
+    std::iter::once(path.to_path_buf())
+        .chain(companions(path))
+        .collect()
+}
 
 /// Files SQLite keeps beside a database; a stale one would corrupt the restored file.
 fn companions(path: &Path) -> Vec<PathBuf> {
@@ -23,65 +31,9 @@ fn companions(path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A restore writes `.NAME.sqlvault-XXXXXX` beside its target `NAME`.
-fn temp_prefix(target_name: &str) -> String {
-    format!(".{target_name}.sqlvault-")
-}
-
-/// The restore temporary `name` belongs to (itself, or the one SQLite's
-/// `-journal`, `-wal` or `-shm` file sits beside), if it is one.
-fn temp_owner(name: &str) -> Option<String> {
-    let main = crate::leftovers::sqlite_main_name(name);
-    let (target, random) = main.strip_prefix('.')?.rsplit_once(".sqlvault-")?;
-    (!target.is_empty() && crate::leftovers::is_random_part(random)).then(|| main.to_string())
-}
-
-/// Remove the temporaries killed restores left in the target's directory
-/// (of any target there), and say so.
+/// Remove the temporaries killed restores left in the target's directory.
 pub(super) fn remove_leftovers(target: &Path) -> Vec<String> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let r = crate::leftovers::remove_stale(dir, temp_owner);
-    let removed = r
-        .removed
-        .iter()
-        .map(|p| format!("removed {}, left by an interrupted restore", show_path(p)));
-    let failed = r.failed.iter().map(|(p, e)| {
-        format!(
-            "cannot remove {}, left by an interrupted restore: {e}",
-            show_path(p)
-        )
-    });
-    removed.chain(failed).collect()
-}
-
-/// A local file error of the restore: a full disk or a refused write is a
-/// storage error (5) that says what to do; nothing is put in place.
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    let dir = match path.parent() {
-        _ if path.is_dir() => path,
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let full = matches!(
-        e.kind(),
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-    );
-    let err = crate::error::local_io_error(what, path, e);
-    if err.kind != Kind::Storage {
-        err
-    } else if full {
-        err.with_hint(
-            "free space on the target's disk, or give another --to; nothing was put in place",
-        )
-    } else {
-        err.with_hint(format!(
-            "{} cannot be written (a read-only file system, or no permission for the user running sqlvault): make it writable, or give another --to",
-            show_path(dir)
-        ))
-    }
+    file_target::remove_leftovers(target)
 }
 
 pub(super) fn run(
@@ -95,47 +47,14 @@ pub(super) fn run(
     let target = &cfg.path;
     let meta: SqliteMeta = serde_json::from_value(point.meta.clone())
         .map_err(|e| Error::repository(format!("restore point has malformed SQLite facts: {e}")))?;
-    let existing: Vec<PathBuf> = std::iter::once(target.clone())
-        .chain(companions(target))
-        .filter(|p| p.exists())
-        .collect();
-    if !existing.is_empty() && !opts.force {
-        return Err(
-            Error::usage(format!("{} already exists", show_path(&existing[0])))
-                .with_hint("choose another --to, or add --force to replace it"),
-        );
-    }
-    if target.is_dir() {
-        return Err(
-            Error::usage(format!("{} is a directory", show_path(target)))
-                .with_hint("give the path of the database file to create"),
-        );
-    }
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !parent.is_dir() {
-        return Err(
-            Error::usage(format!("directory {} does not exist", show_path(&parent)))
-                .with_hint("create it first, or choose another --to"),
-        );
-    }
     let stream = point.stream(DATABASE_STREAM)?;
+    let tmp = file_target::start(target, &companions_too(target), opts.force)?;
     progress.set_total(stream.size);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Removed when dropped, so a failed restore leaves nothing behind; held
-    // while it exists, so a killed restore's file can be told from ours.
-    let tmp = crate::leftovers::create(&parent, &temp_prefix(&name), "")
-        .map_err(|e| io_error("creating a temporary file in", &parent, e))?;
     let written = repo.restore_stream_to_file(
         index,
         stream,
         tmp.as_file(),
-        &|e| io_error("writing", target, e),
+        &|e| file_target::io_error("writing", target, e),
         progress,
     )?;
     if written != meta.page_size * meta.page_count {
@@ -144,9 +63,6 @@ pub(super) fn run(
             meta.page_count, meta.page_size
         )));
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| io_error("syncing", tmp.path(), e))?;
     if fingerprint::alter_row_fault() {
         let conn = rusqlite::Connection::open(tmp.path())
             .map_err(|e| sqlite_error(tmp.path(), e, cfg.busy_timeout))?;
@@ -159,11 +75,7 @@ pub(super) fn run(
             let _ = std::fs::remove_file(p);
         }
     }
-    tmp.persist(target)
-        .map_err(|e| io_error("renaming the restored file to", target, e.error))?;
-    if let Ok(d) = std::fs::File::open(&parent) {
-        let _ = d.sync_all();
-    }
+    file_target::put_in_place(tmp, target)?;
     Ok(Restored {
         target: target.display().to_string(),
         bytes_written: stream.size,
@@ -239,11 +151,12 @@ fn joined<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
 }
 
 fn hash_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| io_error("reading", path, e))?;
+    let mut f = std::fs::File::open(path).map_err(|e| file_target::io_error("reading", path, e))?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| io_error("reading", path, e))?;
+        let n = std::io::Read::read(&mut f, &mut buf)
+            .map_err(|e| file_target::io_error("reading", path, e))?;
         if n == 0 {
             break;
         }
@@ -294,39 +207,5 @@ pub fn integrity_check(path: &Path, cfg: &Sqlite, pragma: &str) -> Result<()> {
             lines.into_iter().take(3).collect::<Vec<_>>().join("; ")
         ))
         .with_hint("the source was damaged when it was backed up; try an earlier restore point"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn temporaries_are_recognised_by_name() {
-        let t = |n: &str| temp_owner(n);
-        assert_eq!(
-            t(".app.db.sqlvault-a1B2c3").as_deref(),
-            Some(".app.db.sqlvault-a1B2c3")
-        );
-        assert_eq!(
-            t(".app.db.sqlvault-a1B2c3-journal").as_deref(),
-            Some(".app.db.sqlvault-a1B2c3")
-        );
-        assert_eq!(
-            t(".x.sqlvault-y.sqlvault-Zz9900-wal").as_deref(),
-            Some(".x.sqlvault-y.sqlvault-Zz9900")
-        );
-        for not in [
-            "app.db",
-            ".app.db",
-            "..sqlvault-a1B2c3",
-            ".app.db.sqlvault-a1B2c",
-            ".app.db.sqlvault-a1B2c3x",
-            ".app.db.sqlvault-a1-2c3",
-            "app.db.sqlvault-a1B2c3",
-        ] {
-            assert_eq!(t(not), None, "{not}");
-        }
-        assert!(temp_owner(&format!("{}abcdef", temp_prefix("t.db"))).is_some());
     }
 }
