@@ -28,6 +28,9 @@
 //!    without `--force`/`--clean` (exit 2): one `sqlvault: error:` line,
 //!    no secret in any output, nothing half-written.
 //!
+//! An item that cannot apply to an engine (busy writers and logins, for a
+//! package file) leaves that engine out of its list.
+//!
 //! A new engine (MariaDB, BACPAC) plugs in with one file in
 //! `tests/engine_conformance/`: a type implementing [`Harness`] (and
 //! [`Credentials`] if its databases have logins), declared as a module
@@ -40,10 +43,13 @@
 //! every engine is held to the same rules. Tests needing a server fail,
 //! never skip, when it cannot be started.
 
+mod bacpac_common;
 mod common;
 mod mariadb_common;
 mod pg_common;
 
+#[path = "engine_conformance/bacpac.rs"]
+mod bacpac_harness;
 #[path = "engine_conformance/mariadb.rs"]
 mod mariadb_harness;
 #[path = "engine_conformance/postgres.rs"]
@@ -909,28 +915,35 @@ macro_rules! contract {
 contract! {
     round_trip_restores_what_show_lists => round_trip
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     backups_under_busy_writers_hold_one_committed_state => busy_writers
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
          mariadb: crate::mariadb_harness::MariaDb];
     an_altered_row_fails_the_check_and_leaves_nothing => altered_row
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     quick_check_round_trips => quick_check
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     kill_during_backup_leaves_a_valid_repository => kill_during_backup
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     kill_during_restore_leaves_no_half_target => kill_during_restore
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     a_missing_source_fails_with_1 => missing_source
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     an_occupied_target_is_refused_with_2 => occupied_target
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
-         mariadb: crate::mariadb_harness::MariaDb];
+         mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
     wrong_database_credentials_are_refused => wrong_credentials
         [postgres: crate::postgres_harness::Postgres, mariadb: crate::mariadb_harness::MariaDb];
 }

@@ -40,6 +40,8 @@ pub struct RowReader<'c, R> {
     columns: &'c [Column],
     keep: bool,
     rows: u64,
+    /// Bytes read so far.
+    pos: u64,
     buf: Vec<u8>,
     spans: Vec<Option<Range<usize>>>,
     hash: Xxh3,
@@ -53,6 +55,7 @@ impl<'c, R: BufRead> RowReader<'c, R> {
             columns,
             keep,
             rows: 0,
+            pos: 0,
             buf: Vec::new(),
             spans: Vec::with_capacity(columns.len()),
             hash: Xxh3::new(),
@@ -61,6 +64,11 @@ impl<'c, R: BufRead> RowReader<'c, R> {
 
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// Bytes of the part read so far: where the next row starts.
+    pub fn position(&self) -> u64 {
+        self.pos
     }
 
     /// The current row's fingerprint hash.
@@ -165,6 +173,7 @@ impl<'c, R: BufRead> RowReader<'c, R> {
                 Err(e) => return Err(DecodeError::Io(e.to_string())),
             };
             self.r.consume(got);
+            self.pos += got as u64;
             n -= got as u64;
         }
         Ok(())
@@ -174,7 +183,9 @@ impl<'c, R: BufRead> RowReader<'c, R> {
         self.r.read_exact(b).map_err(|e| match e.kind() {
             ErrorKind::UnexpectedEof => self.truncated(i),
             _ => DecodeError::Io(e.to_string()),
-        })
+        })?;
+        self.pos += b.len() as u64;
+        Ok(())
     }
 
     fn truncated(&self, i: usize) -> DecodeError {
@@ -208,6 +219,19 @@ pub fn digest<R: Read>(
         d.add_hashed(rows.row_hash());
     }
     Ok(d)
+}
+
+/// Where the last row of a part starts (None: it has no rows).
+pub fn last_row_start(part: &[u8], columns: &[Column]) -> Result<Option<usize>, DecodeError> {
+    let mut rows = RowReader::new(part, columns, false);
+    let mut last = None;
+    loop {
+        let at = rows.position() as usize;
+        if !rows.next_row()? {
+            return Ok(last);
+        }
+        last = Some(at);
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +289,11 @@ mod tests {
         assert_eq!(r.values().nth(2).unwrap(), None);
         assert!(!r.next_row().unwrap());
         assert_eq!(r.rows(), 2);
+        assert_eq!(r.position(), part.len() as u64);
+        assert_eq!(
+            last_row_start(&part, &cols).unwrap(),
+            Some(row(7, Some("Zoë")).len())
+        );
     }
 
     #[test]
