@@ -79,7 +79,8 @@ pub enum Edit {
 }
 
 /// Copy package `src` to `dst`, entry by entry in order, letting `edit`
-/// change or drop each, then adding `extra` entries (deflated).
+/// change or drop each, then adding `extra` entries (stored, as DacFx
+/// stores some; large generated parts are written quickly so).
 pub fn rewrite(
     src: &Path,
     dst: &Path,
@@ -107,7 +108,8 @@ pub fn rewrite(
     }
     for (name, data) in extra {
         let o = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(data.len() as u64 >= u32::MAX as u64);
         w.start_file(name.as_str(), o).unwrap();
         w.write_all(&data).unwrap();
     }
