@@ -139,11 +139,12 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             break
         }
         'sqlvault;restore' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to restore: the path of the database file to create, a postgres:// URL naming the database to create, or (a base backup) the data directory to create')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to restore: the path of the database file (or package) to create, a postgres:// or mariadb:// URL naming the database to create, or (a base backup) the data directory to create')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'With `latest`: the latest point of this database')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'PostgreSQL, MariaDB: parallel connections loading tables (and building indexes)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'PostgreSQL, MariaDB: parallel connections loading tables (and building indexes)')
-            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'PostgreSQL, MariaDB: restore only this table (`schema.name`; MariaDB: its name) into an existing database')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'PostgreSQL, MariaDB: restore only this table (`schema.name`; MariaDB: its name) into an existing database. A BACPAC: write this table (`schema.name`) to the file --to names, as CSV or JSON lines')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'A BACPAC''s --table: `csv` (RFC 4180, a header row) or `jsonl` (one JSON object per row); default: from --to''s extension (.jsonl), else csv')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Find the point in this policy''s repository or, once archived, in its archive repository')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'How to check the restored database before it is put in place (a base backup: recover it on a private server and run pg_amcheck)')
             [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Recover to this time (''2026-12-02 10:15:30+01''; without an offset, local time)')

@@ -942,7 +942,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__restore)
-            opts="-j -q -h --to --database --force --clean --jobs --binlog --table --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --to --database --force --clean --jobs --binlog --table --format --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -966,6 +966,10 @@ _sqlvault() {
                     ;;
                 --table)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
                     return 0
                     ;;
                 --policy)

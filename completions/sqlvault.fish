@@ -113,10 +113,12 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand show" -l json -d 'Prin
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand show" -s q -l quiet -d 'Print nothing but errors and the JSON report'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand show" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand show" -s h -l help -d 'Print help'
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l to -d 'Where to restore: the path of the database file to create, a postgres:// URL naming the database to create, or (a base backup) the data directory to create' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l to -d 'Where to restore: the path of the database file (or package) to create, a postgres:// or mariadb:// URL naming the database to create, or (a base backup) the data directory to create' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l database -d 'With `latest`: the latest point of this database' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -s j -l jobs -d 'PostgreSQL, MariaDB: parallel connections loading tables (and building indexes)' -r
-complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l table -d 'PostgreSQL, MariaDB: restore only this table (`schema.name`; MariaDB: its name) into an existing database' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l table -d 'PostgreSQL, MariaDB: restore only this table (`schema.name`; MariaDB: its name) into an existing database. A BACPAC: write this table (`schema.name`) to the file --to names, as CSV or JSON lines' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l format -d 'A BACPAC\'s --table: `csv` (RFC 4180, a header row) or `jsonl` (one JSON object per row); default: from --to\'s extension (.jsonl), else csv' -r -f -a "csv\t'RFC 4180 CSV with a header row'
+jsonl\t'One JSON object per row'"
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l policy -d 'Find the point in this policy\'s repository or, once archived, in its archive repository' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l check -d 'How to check the restored database before it is put in place (a base backup: recover it on a private server and run pg_amcheck)' -r -f -a "full\t'Recompute every table\'s fingerprint from the restored database and compare it with the one taken at backup (SQLite also: the whole file\'s hash and `PRAGMA integrity_check`)'
 quick\t'Compare row counts only (SQLite also: `PRAGMA quick_check`)'
