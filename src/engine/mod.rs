@@ -133,6 +133,8 @@ pub enum Location {
     MariaDb(String),
     /// A BACPAC or DACPAC package file.
     Package(PathBuf),
+    /// A package in Azure Storage: `azure://ACCOUNT/CONTAINER/path/NAME.bacpac`.
+    PackageBlob(String),
 }
 
 impl Location {
@@ -142,6 +144,11 @@ impl Location {
         }
         if self::mariadb::is_mariadb_url(s) {
             return Ok(Location::MariaDb(s.to_string()));
+        }
+        if crate::storage::azure::is_azure(s)
+            && self::bacpac::is_package_path(s.split('?').next().unwrap_or(s))
+        {
+            return Ok(Location::PackageBlob(s.to_string()));
         }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(crate::error::Error::usage(format!(

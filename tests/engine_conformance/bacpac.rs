@@ -8,7 +8,7 @@
 
 use crate::bacpac_common::{self, EntryFacts};
 use crate::common::{self, Scratch};
-use crate::support::Mover;
+use crate::support::{Mover, named};
 use crate::{Bank, Busy, Harness, Milestone, Probe};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,20 +28,6 @@ impl Bacpac {
     fn path(&self, db: &str) -> PathBuf {
         self.scratch.join("db").join(format!("{db}.bacpac"))
     }
-}
-
-/// Names in `dir` starting with `prefix`.
-fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .map(|e| e.path())
-        .collect();
-    out.sort();
-    out
 }
 
 impl Harness for Bacpac {

@@ -4,7 +4,7 @@
 //! beside a target and `sqlvault-*` files in the binary's TMPDIR.
 
 use crate::common::{self, Fingerprint, Rng, Scratch};
-use crate::support::Mover;
+use crate::support::{Mover, named};
 use crate::{Bank, Busy, Harness, Milestone, Probe};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,20 +40,6 @@ fn with_companions(path: &Path) -> Vec<PathBuf> {
         p.push(s);
         out.push(PathBuf::from(p));
     }
-    out
-}
-
-/// Names in `dir` starting with `prefix`.
-fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .map(|e| e.path())
-        .collect();
-    out.sort();
     out
 }
 

@@ -4,6 +4,7 @@
 
 pub use crate::common::{Ended, spawn};
 use crate::common::{Out, Rng, signal_when};
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -167,5 +168,19 @@ pub fn shown_name(s: &str) -> String {
             }
         }
     }
+    out
+}
+
+/// Names in `dir` starting with `prefix`.
+pub fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
     out
 }

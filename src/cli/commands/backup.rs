@@ -151,6 +151,9 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
             Location::Package(path) => {
                 sources.push((s.clone(), Box::new(Bacpac::new(path))));
             }
+            Location::PackageBlob(url) => {
+                sources.push((url.clone(), Box::new(Bacpac::blob(&url))));
+            }
             Location::MariaDb(url) => {
                 for e in mariadb_sources(&url, a)? {
                     sources.push((e.spec.display(), Box::new(e)));

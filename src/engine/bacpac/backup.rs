@@ -9,14 +9,13 @@ use super::package::{self, DATA_PREFIX, Entry, METADATA, MODEL, ORIGIN};
 use super::{Bacpac, NotFingerprinted, PackageMeta, part_stream};
 use crate::engine::Exported;
 use crate::engine::fingerprint::{self, RowDigest};
-use crate::error::{Error, Kind, Result, show_path};
+use crate::error::{Error, Kind, Result};
 use crate::progress::Progress;
 use crate::repo::point::FingerprintKind;
 use crate::repo::writer::BackupWriter;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
-use std::path::Path;
 
 /// Origin.xml and DacMetadata.xml are a few kilobytes; more is not a package.
 const SMALL_ENTRY: u64 = 16 << 20;
@@ -82,10 +81,9 @@ pub(super) fn run(
     writer: &BackupWriter,
     progress: &dyn Progress,
 ) -> Result<Exported> {
-    let path = &cfg.path;
-    let p = show_path(path);
-    let mut zip = package::open(path)?;
-    let entries = package::entries(&mut zip, path)?;
+    let p = cfg.shown();
+    let mut zip = package::open(cfg)?;
+    let entries = package::entries(&mut zip, &p)?;
     let find = |name: &str| entries.iter().position(|e| e.name == name);
     let (Some(model_at), Some(origin_at)) = (find(MODEL), find(ORIGIN)) else {
         return Err(Error::database(format!(
@@ -94,12 +92,16 @@ pub(super) fn run(
         ))
         .with_hint("give a package exported by SqlPackage, SSMS or the Azure portal"));
     };
-    let origin = package::read_origin(&small_entry(&mut zip, path, origin_at)?)
-        .map_err(|e| package::damaged(path, format!("{ORIGIN} is not valid XML: {e}")))?;
+    let origin = package::read_origin(&small_entry(&mut zip, &p, origin_at)?)
+        .map_err(|e| package::damaged(&p, format!("{ORIGIN} is not valid XML: {e}")))?;
     let database = find(METADATA)
-        .and_then(|i| small_entry(&mut zip, path, i).ok())
+        .and_then(|i| small_entry(&mut zip, &p, i).ok())
         .and_then(|b| package::read_metadata_name(&b))
-        .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .or_else(|| {
+            cfg.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "database".into());
     progress.set_total(entries.iter().map(|e| e.size).sum());
 
@@ -110,7 +112,7 @@ pub(super) fn run(
         let mut out = writer.stream(&part_stream(MODEL))?;
         let file = zip
             .by_index(model_at)
-            .map_err(|e| package::damaged(path, e))?;
+            .map_err(|e| package::zip_damaged(&p, e))?;
         let mut tee = Tee {
             inner: file,
             out: &mut out,
@@ -124,9 +126,9 @@ pub(super) fn run(
         if let Some(e) = tee.failed.take() {
             return Err(e);
         }
-        drained.map_err(|e| package::damaged(path, format!("{MODEL}: {e}")))?;
+        drained.map_err(|e| package::io_damaged(&p, e))?;
         out.finish()?;
-        parsed.map_err(|e| package::damaged(path, format!("{MODEL} is not a valid model: {e}")))?
+        parsed.map_err(|e| package::damaged(&p, format!("{MODEL} is not a valid model: {e}")))?
     };
     let got = hex::encode_upper(sha.finalize());
     match &origin.model_checksum {
@@ -171,7 +173,7 @@ pub(super) fn run(
             None => None,
         };
         let mut out = writer.stream(&part_stream(&e.name))?;
-        let file = zip.by_index(i).map_err(|e| package::damaged(path, e))?;
+        let file = zip.by_index(i).map_err(|e| package::zip_damaged(&p, e))?;
         let mut tee = Tee {
             inner: file,
             out: &mut out,
@@ -191,9 +193,9 @@ pub(super) fn run(
         if let Some(err) = tee.failed.take() {
             return Err(err);
         }
-        drained.map_err(|err| package::damaged(path, format!("`{}`: {err}", e.name)))?;
+        drained.map_err(|err| package::io_damaged(&p, err))?;
         if let Some((table, d)) = decoded {
-            let d = d.map_err(|err| part_error(path, e, &table, err))?;
+            let d = d.map_err(|err| part_error(&p, e, &table, err))?;
             digests.entry(table).or_default().merge(&d);
         }
         out.finish()?;
@@ -239,7 +241,7 @@ pub(super) fn run(
     };
     Ok(Exported {
         database,
-        source: super::source_of(path),
+        source: crate::engine::Engine::source(cfg),
         meta: serde_json::to_value(meta).expect("meta serialises"),
         fingerprints: fingerprint::new_set(fingerprinted, None),
         note,
@@ -261,20 +263,21 @@ fn note(kind: &str, skipped: &[NotFingerprinted]) -> Option<String> {
     ))
 }
 
-fn part_error(path: &Path, e: &Entry, table: &str, err: DecodeError) -> Error {
+fn part_error(shown: &str, e: &Entry, table: &str, err: DecodeError) -> Error {
     Error::database(format!(
-        "{}: data part `{}` does not match the columns {MODEL} gives table {table}: {err}",
-        show_path(path),
+        "{shown}: data part `{}` does not match the columns {MODEL} gives table {table}: {err}",
         e.name
     ))
     .with_hint("the package is damaged or was altered after it was exported; export it again")
 }
 
-fn small_entry(zip: &mut zip::ZipArchive<std::fs::File>, path: &Path, i: usize) -> Result<Vec<u8>> {
-    let f = zip.by_index(i).map_err(|e| package::damaged(path, e))?;
+fn small_entry(zip: &mut package::Archive, shown: &str, i: usize) -> Result<Vec<u8>> {
+    let f = zip
+        .by_index(i)
+        .map_err(|e| package::zip_damaged(shown, e))?;
     let mut b = Vec::new();
     f.take(SMALL_ENTRY)
         .read_to_end(&mut b)
-        .map_err(|e| package::damaged(path, e))?;
+        .map_err(|e| package::io_damaged(shown, e))?;
     Ok(b)
 }

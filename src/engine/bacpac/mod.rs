@@ -12,6 +12,7 @@ mod export;
 pub mod model;
 pub mod package;
 mod restore;
+pub mod source;
 pub mod types;
 mod value;
 
@@ -37,11 +38,39 @@ pub fn is_package_path(s: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Bacpac {
     pub path: PathBuf,
+    /// A package to back up from Azure Storage instead (`azure://` URL).
+    pub blob: Option<String>,
 }
 
 impl Bacpac {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Bacpac { path: path.into() }
+        Bacpac {
+            path: path.into(),
+            blob: None,
+        }
+    }
+
+    /// A package in a blob, `azure://ACCOUNT/CONTAINER/path/NAME.bacpac`.
+    pub fn blob(url: &str) -> Self {
+        Bacpac {
+            path: PathBuf::from(
+                url.rsplit('/')
+                    .next()
+                    .unwrap_or(url)
+                    .split('?')
+                    .next()
+                    .unwrap_or(url),
+            ),
+            blob: Some(url.to_string()),
+        }
+    }
+
+    /// The package as messages name it.
+    pub fn shown(&self) -> String {
+        match &self.blob {
+            Some(url) => format!("`{url}`"),
+            None => crate::error::show_path(&self.path),
+        }
     }
 }
 
@@ -105,7 +134,10 @@ impl crate::engine::Engine for Bacpac {
     }
 
     fn source(&self) -> String {
-        source_of(&self.path)
+        match &self.blob {
+            Some(url) => url.clone(),
+            None => source_of(&self.path),
+        }
     }
 
     fn backup(

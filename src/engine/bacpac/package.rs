@@ -1,13 +1,16 @@
 //! The package as a ZIP (OPC) file: its entries, Origin.xml, and which
 //! data part belongs to which table.
 
-use crate::error::{Error, Result, show_path};
+use super::Bacpac;
+use super::source::{BlobReader, ReadSeek};
+use crate::error::{Error, Result};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::path::Path;
 use zip::ZipArchive;
+
+/// A package being read, wherever it is.
+pub type Archive = ZipArchive<Box<dyn ReadSeek>>;
 
 pub const MODEL: &str = "model.xml";
 pub const ORIGIN: &str = "Origin.xml";
@@ -40,34 +43,62 @@ pub struct Origin {
     pub server_version: Option<String>,
 }
 
-pub fn open(path: &Path) -> Result<ZipArchive<File>> {
-    let p = show_path(path);
-    let f = File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::database(format!("{p} does not exist"))
-            .with_hint("check the path of the package to back up"),
-        _ => Error::database(format!("cannot open {p}: {e}")),
-    })?;
-    ZipArchive::new(f).map_err(|e| {
-        Error::database(format!(
+pub fn open(pkg: &Bacpac) -> Result<Archive> {
+    let p = pkg.shown();
+    let reader: Box<dyn ReadSeek> = match &pkg.blob {
+        Some(url) => Box::new(BlobReader::open(url)?),
+        None => Box::new(std::fs::File::open(&pkg.path).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::NotFound => Error::database(format!("{p} does not exist"))
+                    .with_hint("check the path of the package to back up"),
+                _ => Error::database(format!("cannot open {p}: {e}")),
+            }
+        })?),
+    };
+    ZipArchive::new(reader).map_err(|e| match read_error(e) {
+        Ok(err) => err,
+        Err(e) => Error::database(format!(
             "{p} is not a BACPAC or DACPAC package (not a ZIP file: {e})"
         ))
-        .with_hint("give a package exported by SqlPackage, SSMS or the Azure portal")
+        .with_hint("give a package exported by SqlPackage, SSMS or the Azure portal"),
     })
 }
 
+/// The error of the storage a package is read from, when that is what
+/// failed (a blob that cannot be read is not a damaged package).
+fn read_error(e: zip::result::ZipError) -> std::result::Result<Error, zip::result::ZipError> {
+    match e {
+        zip::result::ZipError::Io(io) if io.get_ref().is_some_and(|i| i.is::<Error>()) => {
+            Ok(storage_error(io))
+        }
+        other => Err(other),
+    }
+}
+
+/// The error a blob reader wrapped in an I/O error.
+fn storage_error(io: std::io::Error) -> Error {
+    match io.into_inner().map(|i| i.downcast::<Error>()) {
+        Some(Ok(e)) => *e,
+        Some(Err(other)) => Error::database(other.to_string()),
+        None => Error::database("cannot read the package"),
+    }
+}
+
 /// The entries in the order the package stores them.
-pub fn entries(zip: &mut ZipArchive<File>, path: &Path) -> Result<Vec<Entry>> {
+pub fn entries<R: std::io::Read + std::io::Seek>(
+    zip: &mut ZipArchive<R>,
+    shown: &str,
+) -> Result<Vec<Entry>> {
     let mut out = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
-        let f = zip.by_index_raw(i).map_err(|e| damaged(path, e))?;
-        let name = f.name().map_err(|e| damaged(path, e))?.into_owned();
+        let f = zip.by_index_raw(i).map_err(|e| zip_damaged(shown, e))?;
+        let name = f.name().map_err(|e| zip_damaged(shown, e))?.into_owned();
         let method = match f.compression() {
             zip::CompressionMethod::Stored => "stored",
             zip::CompressionMethod::Deflated => "deflated",
             other => {
                 return Err(Error::database(format!(
-                    "{}: entry `{name}` is compressed with {other}, which packages do not use",
-                    show_path(path)
+                    "{shown}: entry `{name}` is compressed with {other}, which packages do not use"
                 ))
                 .with_hint("give the package as SqlPackage wrote it"));
             }
@@ -87,9 +118,22 @@ pub fn entries(zip: &mut ZipArchive<File>, path: &Path) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-pub fn damaged(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::database(format!("{} is damaged: {e}", show_path(path)))
+pub fn damaged(shown: &str, e: impl std::fmt::Display) -> Error {
+    Error::database(format!("{shown} is damaged: {e}"))
         .with_hint("export the package again, or copy it again from where it was made")
+}
+
+/// A ZIP error while reading a package: the storage's own, or damage.
+pub fn zip_damaged(shown: &str, e: zip::result::ZipError) -> Error {
+    read_error(e).unwrap_or_else(|e| damaged(shown, e))
+}
+
+/// An I/O error while reading an entry: the storage's own, or damage.
+pub fn io_damaged(shown: &str, e: std::io::Error) -> Error {
+    if e.get_ref().is_some_and(|i| i.is::<Error>()) {
+        return storage_error(e);
+    }
+    damaged(shown, e)
 }
 
 /// The `schema.table` a data part belongs to, from its folder name.

@@ -268,7 +268,7 @@ fn check_entries(path: &Path, meta: &PackageMeta) -> Result<usize> {
         std::fs::File::open(path).map_err(|e| file_target::io_error("reading", path, e))?,
     )
     .map_err(|e| Error::database(format!("the restored package cannot be read back: {e}")))?;
-    let written = package::entries(&mut zip, path)?;
+    let written = package::entries(&mut zip, &show_path(path))?;
     for (want, got) in meta.entries.iter().zip(&written) {
         if (&want.name, want.size, want.crc32) != (&got.name, got.size, got.crc32) {
             return Err(Error::database(format!(
