@@ -26,12 +26,18 @@ struct Tee<'a, R> {
     out: &'a mut crate::repo::writer::StreamWriter,
     sha: Option<&'a mut Sha256>,
     progress: &'a dyn Progress,
-    /// The repository's own error, when writing to it failed.
+    /// The repository's own error when writing to it failed, or the
+    /// interruption that stopped the read.
     failed: Option<Error>,
 }
 
 impl<R: Read> Read for Tee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // A part can take minutes: Ctrl-C must not wait for its end.
+        if let Err(e) = crate::interrupt::check() {
+            self.failed = Some(e);
+            return Err(std::io::Error::other("interrupted"));
+        }
         let n = self.inner.read(buf)?;
         if let Err(e) = self.out.write_all(&buf[..n]) {
             let err = match e.downcast::<Error>() {
