@@ -205,6 +205,12 @@ fn one_table_restores_as_csv_or_json_lines() {
     assert_eq!(white["phone"], "408 496-7223");
     assert_eq!(white["contract"], true);
 
+    // A whole package is not written where a table is expected.
+    let out = v.restore_with(&nw_point, &s.join("all.csv"), &[]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("--table"), "{}", out.stderr);
+    assert!(!s.join("all.csv").exists());
+
     // An unknown or existing target is refused, and leaves what was there.
     let out = v.restore_with(&nw_point, &s.join("x.csv"), &["--table", "dbo.Nope"]);
     out.expect_code(2);

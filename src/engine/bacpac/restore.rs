@@ -155,6 +155,20 @@ pub(super) fn run(
     progress: &dyn Progress,
 ) -> Result<Restored> {
     let target = &cfg.path;
+    let table_file = ["csv", "jsonl", "ndjson"].iter().any(|e| {
+        target
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case(e))
+    });
+    if table_file {
+        return Err(Error::usage(format!(
+            "{} would receive a whole package",
+            show_path(target)
+        ))
+        .with_hint(
+            "add --table SCHEMA.NAME to write one table, or restore the package to a .bacpac file",
+        ));
+    }
     let meta = meta_of(point)?;
     let tmp = file_target::start(target, std::slice::from_ref(target), opts.force)?;
     let size: u64 = meta.entries.iter().map(|e| e.size).sum();
