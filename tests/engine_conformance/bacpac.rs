@@ -8,10 +8,10 @@
 
 use crate::bacpac_common::{self, EntryFacts};
 use crate::common::{self, Scratch};
-use crate::support::{Mover, named};
+use crate::support::{Mover, file_temporaries, file_unchanged, named, occupy_file, remove_paths};
 use crate::{Bank, Busy, Harness, Milestone, Probe};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rows of the big package's Order Details: 22 bytes each, about 48 MiB.
@@ -127,24 +127,20 @@ impl Harness for Bacpac {
     }
 
     fn leftovers(&self) -> Vec<String> {
-        let mut out = named(&self.scratch.join("db"), ".");
-        out.extend(named(&self.scratch.tmpdir(), "sqlvault-"));
+        let out = file_temporaries(&self.scratch.join("db"), &self.scratch.tmpdir());
         out.iter().map(|p| p.display().to_string()).collect()
     }
 
     fn remove_leftovers(&self) {
-        for p in self.leftovers() {
-            let p = Path::new(&p);
-            let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir_all(p));
-        }
+        remove_paths(&self.leftovers());
     }
 
     fn create_occupied(&self, db: &str) {
-        std::fs::write(self.path(db), b"precious data").unwrap();
+        occupy_file(&self.path(db));
     }
 
     fn occupied_unchanged(&self, db: &str) -> bool {
-        std::fs::read(self.path(db)).is_ok_and(|b| b == b"precious data")
+        file_unchanged(&self.path(db))
     }
 
     fn occupied_message(&self, db: &str) -> String {

@@ -4,7 +4,7 @@
 //! beside a target and `sqlvault-*` files in the binary's TMPDIR.
 
 use crate::common::{self, Fingerprint, Rng, Scratch};
-use crate::support::{Mover, named};
+use crate::support::{Mover, file_temporaries, file_unchanged, named, occupy_file, remove_paths};
 use crate::{Bank, Busy, Harness, Milestone, Probe};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,25 +150,21 @@ impl Harness for Sqlite {
     }
 
     fn leftovers(&self) -> Vec<String> {
-        let mut out = named(&self.scratch.join("db"), ".");
-        out.extend(named(&self.scratch.tmpdir(), "sqlvault-"));
+        let mut out = file_temporaries(&self.scratch.join("db"), &self.scratch.tmpdir());
         out.extend(self.staging_files());
         out.iter().map(|p| p.display().to_string()).collect()
     }
 
     fn remove_leftovers(&self) {
-        for p in self.leftovers() {
-            let p = Path::new(&p);
-            let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir_all(p));
-        }
+        remove_paths(&self.leftovers());
     }
 
     fn create_occupied(&self, db: &str) {
-        std::fs::write(self.path(db), b"precious data").unwrap();
+        occupy_file(&self.path(db));
     }
 
     fn occupied_unchanged(&self, db: &str) -> bool {
-        std::fs::read(self.path(db)).is_ok_and(|b| b == b"precious data")
+        file_unchanged(&self.path(db))
     }
 
     fn occupied_message(&self, db: &str) -> String {

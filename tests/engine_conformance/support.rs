@@ -184,3 +184,32 @@ pub fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// What a target file in use holds (engines whose databases are files).
+const PRECIOUS: &[u8] = b"precious data";
+
+/// Put something precious where a file target would go.
+pub fn occupy_file(path: &Path) {
+    std::fs::write(path, PRECIOUS).unwrap();
+}
+
+/// Whether a file target still holds what [`occupy_file`] put there.
+pub fn file_unchanged(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b == PRECIOUS)
+}
+
+/// Temporaries of file engines: hidden files beside the targets in
+/// `targets`, and `sqlvault-*` files or directories in the binary's TMPDIR.
+pub fn file_temporaries(targets: &Path, tmpdir: &Path) -> Vec<PathBuf> {
+    let mut out = named(targets, ".");
+    out.extend(named(tmpdir, "sqlvault-"));
+    out
+}
+
+/// Remove files or directories named by path.
+pub fn remove_paths(paths: &[String]) {
+    for p in paths {
+        let p = Path::new(p);
+        let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir_all(p));
+    }
+}
