@@ -121,13 +121,6 @@ pub struct PackageMeta {
     pub not_fingerprinted: Vec<NotFingerprinted>,
 }
 
-fn source_of(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
-}
-
 impl crate::engine::Engine for Bacpac {
     fn name(&self) -> &'static str {
         ENGINE
@@ -136,7 +129,7 @@ impl crate::engine::Engine for Bacpac {
     fn source(&self) -> String {
         match &self.blob {
             Some(url) => url.clone(),
-            None => source_of(&self.path),
+            None => crate::engine::sqlite::source_of(&self.path),
         }
     }
 

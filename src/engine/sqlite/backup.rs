@@ -167,7 +167,7 @@ pub(super) fn run(
 }
 
 /// The absolute path, as restore points record it.
-pub(super) fn source_of(path: &Path) -> String {
+pub fn source_of(path: &Path) -> String {
     std::fs::canonicalize(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()

@@ -15,7 +15,7 @@ use crate::error::{Error, Result, show_path};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use backup::StagingMode;
+pub use backup::{StagingMode, source_of};
 
 /// The single stream of a SQLite restore point: the database file.
 pub const DATABASE_STREAM: &str = "database";
