@@ -2,6 +2,7 @@
 //! database, exports it as named streams, and consumes the same streams to
 //! restore. Engines know nothing about chunks, packs or storage.
 
+pub mod azuresql;
 pub mod bacpac;
 pub mod file_target;
 pub mod fingerprint;
