@@ -48,3 +48,16 @@ pub fn check() -> Result<()> {
 pub fn is_set() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
+
+/// Sleep `d`, waking early (with the interrupted error) on a signal.
+pub fn sleep(d: std::time::Duration) -> Result<()> {
+    let until = std::time::Instant::now() + d;
+    loop {
+        check()?;
+        let now = std::time::Instant::now();
+        if now >= until {
+            return Ok(());
+        }
+        std::thread::sleep((until - now).min(std::time::Duration::from_millis(100)));
+    }
+}

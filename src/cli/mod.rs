@@ -1,6 +1,7 @@
 //! The command-line definition and glue: parse flags, open the repository,
 //! call the core, print the report.
 
+mod azuresql;
 mod commands;
 mod dispatch;
 mod generated;

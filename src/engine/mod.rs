@@ -51,6 +51,8 @@ pub struct RestoreOptions {
     /// A package's table restored to a file: CSV or JSON lines (default:
     /// from the file's extension).
     pub table_format: Option<bacpac::TableFormat>,
+    /// A restore to Azure SQL: the staging container and the SQL login.
+    pub azure: azuresql::AzureOptions,
     /// Recovery of a base backup (PostgreSQL physical points).
     pub physical: postgres::physical::PhysicalOptions,
 }
@@ -134,6 +136,8 @@ pub enum Location {
     MariaDb(String),
     /// A BACPAC or DACPAC package file.
     Package(PathBuf),
+    /// An `azuresql://SERVER.database.windows.net/DB` URL.
+    AzureSql(String),
     /// A package in Azure Storage: `azure://ACCOUNT/CONTAINER/path/NAME.bacpac`.
     PackageBlob(String),
 }
@@ -146,6 +150,9 @@ impl Location {
         if self::mariadb::is_mariadb_url(s) {
             return Ok(Location::MariaDb(s.to_string()));
         }
+        if azuresql::is_azuresql_url(s) {
+            return Ok(Location::AzureSql(s.to_string()));
+        }
         if crate::storage::azure::is_azure(s)
             && self::bacpac::is_package_path(s.split('?').next().unwrap_or(s))
         {
@@ -156,7 +163,7 @@ impl Location {
                 "`{scheme}://` sources are not supported by this version"
             ))
             .with_hint(
-                "give the path of a SQLite database file or of a .bacpac package, or a postgres:// or mariadb:// URL",
+                "give the path of a SQLite database file or of a .bacpac package, or a postgres://, mariadb:// or azuresql:// URL",
             ));
         }
         if self::bacpac::is_package_path(s) {

@@ -229,6 +229,9 @@ pub fn engine_for_point(point: &RestorePoint, target: &str) -> Result<Box<dyn En
                 crate::engine::postgres::physical::Physical::target(target.into()),
             ))
         }
+        crate::engine::bacpac::ENGINE if crate::engine::azuresql::is_azuresql_url(target) => {
+            Ok(Box::new(crate::engine::azuresql::AzureSql::new(target)?))
+        }
         crate::engine::bacpac::ENGINE => Ok(Box::new(crate::engine::bacpac::Bacpac::new(target))),
         crate::engine::mariadb::ENGINE if crate::engine::mariadb::is_mariadb_url(target) => Ok(
             Box::new(crate::engine::mariadb::MariaDb::from_url(target, None)?),

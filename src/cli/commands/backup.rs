@@ -1,6 +1,7 @@
 use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
+use sqlvault::engine::azuresql::AzureSql;
 use sqlvault::engine::bacpac::Bacpac;
 use sqlvault::engine::mariadb::{self, MariaDb};
 use sqlvault::engine::postgres::Postgres;
@@ -16,8 +17,8 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// SQLite database files, BACPAC/DACPAC packages, postgres:// or
-    /// mariadb:// (mysql://) URLs to back up; each database becomes one
+    /// SQLite database files, BACPAC/DACPAC packages, postgres://,
+    /// mariadb:// (mysql://) or azuresql:// URLs to back up; each database becomes one
     /// restore point.
     #[arg(required_unless_present = "policy", value_name = "DATABASE")]
     pub sources: Vec<String>,
@@ -80,6 +81,16 @@ pub struct BackupArgs {
     /// Seconds to wait for a database locked by a writer.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub busy_timeout: u64,
+    /// Azure SQL: the server the database is copied to before its export
+    /// (same subscription and resource group), for a consistent package.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_staging")]
+    pub staging_server: Option<String>,
+    /// Azure SQL: export the live database without a copy; consistent only
+    /// if nothing writes to it meanwhile.
+    #[arg(long)]
+    pub no_staging: bool,
+    #[command(flatten)]
+    pub azure: crate::cli::azuresql::AzureSqlArgs,
     #[command(flatten)]
     pub dispatch: crate::cli::dispatch::DispatchArgs,
 }
@@ -153,6 +164,13 @@ pub fn run(g: &Global, a: &BackupArgs, out: &Output) -> Result<i32> {
             }
             Location::PackageBlob(url) => {
                 sources.push((url.clone(), Box::new(Bacpac::blob(&url))));
+            }
+            Location::AzureSql(url) => {
+                let mut e = AzureSql::new(&url)?;
+                e.staging_server = a.staging_server.clone();
+                e.no_staging = a.no_staging;
+                e.options = a.azure.options()?;
+                sources.push((e.source(), Box::new(e)));
             }
             Location::MariaDb(url) => {
                 for e in mariadb_sources(&url, a)? {

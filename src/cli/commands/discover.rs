@@ -2,6 +2,7 @@ use crate::cli::output::Output;
 use crate::cli::{Global, repository};
 use clap::Args;
 use indicatif::HumanBytes;
+use sqlvault::engine::azuresql;
 use sqlvault::engine::mariadb::{self, MariaDb};
 use sqlvault::engine::postgres::Postgres;
 use sqlvault::engine::postgres::discover;
@@ -13,8 +14,8 @@ use tabled::settings::Style;
 
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
-    /// The server, as a postgres://, mariadb:// or mysql:// URL (the
-    /// database part is not needed).
+    /// The server, as a postgres://, mariadb://, mysql:// or azuresql://
+    /// URL (the database part is not needed).
     #[arg(value_name = "SERVER")]
     pub server: String,
     /// Also list template databases (PostgreSQL).
@@ -31,12 +32,14 @@ pub fn run(g: &Global, a: &DiscoverArgs, out: &Output) -> Result<i32> {
     if mariadb::is_mariadb_url(&a.server) {
         return run_mariadb(g, a, out);
     }
+    if azuresql::is_azuresql_url(&a.server) {
+        return run_azuresql(g, a, out);
+    }
     if !sqlvault::engine::postgres::url::is_postgres_url(&a.server) {
-        return Err(
-            Error::usage("discover needs a postgres://, mariadb:// or mysql:// URL").with_hint(
-                "give the server as postgres://user@host:port/ or mariadb://user@host:port/",
-            ),
-        );
+        return Err(Error::usage(
+            "discover needs a postgres://, mariadb://, mysql:// or azuresql:// URL",
+        )
+        .with_hint("give the server as postgres://user@host:port/ or mariadb://user@host:port/"));
     }
     if a.defaults_file.is_some() {
         return Err(
@@ -120,6 +123,48 @@ fn run_mariadb(g: &Global, a: &DiscoverArgs, out: &Output) -> Result<i32> {
     }
     let summary = (rows.len(), rows.iter().filter(|r| r.protected).count());
     print_table(b, &summary, &server.spec.server());
+    Ok(0)
+}
+
+fn run_azuresql(g: &Global, a: &DiscoverArgs, out: &Output) -> Result<i32> {
+    if a.include_templates || a.defaults_file.is_some() {
+        return Err(Error::usage(
+            "--include-templates and --defaults-file are not for Azure SQL servers",
+        )
+        .with_hint("leave them out"));
+    }
+    let url = azuresql::AzureSqlUrl::parse(&a.server)?;
+    let mut rows = azuresql::discover::discover(&url)?;
+    let protected = protected_sources(g, out, sqlvault::engine::bacpac::ENGINE)?;
+    for r in rows.iter_mut() {
+        r.protected = protected.contains(&r.source);
+    }
+    if print_json(out, &rows) || out.quiet {
+        return Ok(0);
+    }
+    let mut b = Builder::default();
+    b.push_record([
+        "database",
+        "edition",
+        "service objective",
+        "max size",
+        "status",
+        "protected",
+    ]);
+    for r in &rows {
+        b.push_record([
+            r.name.clone(),
+            r.edition.clone(),
+            r.service_objective.clone(),
+            r.max_size_bytes
+                .map(|n| HumanBytes(n).to_string())
+                .unwrap_or_else(|| "?".into()),
+            r.status.clone(),
+            yes_no(r.protected),
+        ]);
+    }
+    let summary = (rows.len(), rows.iter().filter(|r| r.protected).count());
+    print_table(b, &summary, &url.host);
     Ok(0)
 }
 

@@ -57,6 +57,8 @@ pub struct RestoreArgs {
     pub recovery: RecoveryArgs,
     #[command(flatten)]
     pub dispatch: crate::cli::dispatch::DispatchArgs,
+    #[command(flatten)]
+    pub azure: crate::cli::azuresql::AzureSqlArgs,
 }
 
 /// Point-in-time recovery of a base backup (`backup --physical`).
@@ -209,6 +211,7 @@ pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
         binlog: a.binlog,
         table_format: a.format,
         physical: physical_options(g, &a.recovery)?,
+        azure: a.azure.options()?,
     };
     if let Some(queue) = &a.dispatch.dispatch {
         let report = pipeline::dispatched::restore(

@@ -3,4 +3,141 @@
 //! Manager, read from there into the repository by the package engine;
 //! restores import a package as a new database.
 
+pub mod arm;
+mod backup;
+mod cleanup;
+pub mod discover;
+pub mod operation;
+pub mod resources;
+mod restore;
+pub mod staging;
 pub mod url;
+
+pub use url::{AzureSqlUrl, is_azuresql_url};
+
+use crate::error::{Error, Result};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// What the Azure SQL path needs besides the URL, for backup and restore.
+#[derive(Clone)]
+pub struct AzureOptions {
+    /// `azure://ACCOUNT/CONTAINER[/prefix]` the export writes to and the
+    /// import reads from.
+    pub staging_container: Option<String>,
+    /// The SQL login the export and import services connect with.
+    pub login: Option<String>,
+    pub password: Option<Zeroizing<String>>,
+    /// How long one copy, export or import may take.
+    pub operation_timeout: Duration,
+}
+
+impl Default for AzureOptions {
+    fn default() -> Self {
+        AzureOptions {
+            staging_container: None,
+            login: None,
+            password: None,
+            operation_timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+        }
+    }
+}
+
+/// Exports of large databases take hours.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 6 * 3600;
+
+impl std::fmt::Debug for AzureOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureOptions")
+            .field("staging_container", &self.staging_container)
+            .field("login", &self.login)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("operation_timeout", &self.operation_timeout)
+            .finish()
+    }
+}
+
+impl AzureOptions {
+    /// The login and password, or advice on where to give them.
+    fn credentials(&self) -> Result<(&str, &str)> {
+        match (&self.login, &self.password) {
+            (Some(l), Some(p)) => Ok((l, p)),
+            _ => Err(Error::usage(
+                "the export and import services need the server's SQL login",
+            )
+            .with_hint("give --sql-login NAME and --sql-password-env VAR (or --sql-password-file FILE)")),
+        }
+    }
+
+    fn container(&self) -> Result<staging::StagingContainer> {
+        let location = self.staging_container.as_deref().ok_or_else(|| {
+            Error::usage("Azure SQL needs a staging container for the package")
+                .with_hint("give --staging-container azure://ACCOUNT/CONTAINER")
+        })?;
+        staging::StagingContainer::open(location)
+    }
+}
+
+/// An Azure SQL database: the source of a backup, or the target of a
+/// restore (a new database).
+#[derive(Debug, Clone)]
+pub struct AzureSql {
+    pub url: AzureSqlUrl,
+    /// The server the copy is made on (same subscription and resource
+    /// group); `None` with `no_staging`.
+    pub staging_server: Option<String>,
+    /// Export the live database: consistent only if nothing writes.
+    pub no_staging: bool,
+    pub options: AzureOptions,
+}
+
+impl AzureSql {
+    pub fn new(url: &str) -> Result<AzureSql> {
+        let url = AzureSqlUrl::parse(url)?;
+        Ok(AzureSql {
+            url,
+            staging_server: None,
+            no_staging: false,
+            options: AzureOptions::default(),
+        })
+    }
+
+    fn database(&self) -> Result<&str> {
+        if self.url.database.is_empty() {
+            return Err(
+                Error::usage(format!("`{}` names a server, not a database", self.url))
+                    .with_hint("add the database: azuresql://SERVER.database.windows.net/DATABASE"),
+            );
+        }
+        Ok(&self.url.database)
+    }
+}
+
+impl crate::engine::Engine for AzureSql {
+    fn name(&self) -> &'static str {
+        crate::engine::bacpac::ENGINE
+    }
+
+    fn source(&self) -> String {
+        self.url.to_string()
+    }
+
+    fn backup(
+        &self,
+        writer: &crate::repo::writer::BackupWriter,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<crate::engine::Exported> {
+        backup::run(self, writer, progress)
+    }
+
+    fn restore(
+        &self,
+        repo: &crate::repo::Repository,
+        index: &crate::repo::index::Index,
+        point: &crate::repo::point::RestorePoint,
+        opts: &crate::engine::RestoreOptions,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<crate::engine::Restored> {
+        restore::run(self, repo, index, point, opts, progress)
+    }
+}

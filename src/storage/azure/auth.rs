@@ -213,6 +213,14 @@ pub fn resolve_for(
     })
 }
 
+/// The Entra ID credential of the environment `env`, for other Azure
+/// services (Resource Manager) than storage.
+pub fn entra_credential(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn TokenCredential>, String> {
+    entra(env)
+}
+
 /// The Entra ID credential the environment points to: a service principal
 /// with a secret, workload identity, an explicit managed identity, or else
 /// the developer tools (Azure CLI, azd) and then the machine's managed identity.

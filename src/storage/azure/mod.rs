@@ -16,7 +16,7 @@ mod rehydrate;
 mod sign;
 mod url;
 
-pub use auth::Service;
+pub use auth::{Credential, Resolved, Service, entra_credential, resolve_for};
 pub use errors::redact;
 pub use policies::CountPolicy;
 pub use url::{AzureUrl, Tier, is_azure, parse_endpoint};

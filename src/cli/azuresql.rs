@@ -1,0 +1,70 @@
+//! The flags of the Azure SQL path shared by `backup` and `restore`.
+
+use clap::Args;
+use sqlvault::engine::azuresql::{AzureOptions, DEFAULT_TIMEOUT_SECS};
+use sqlvault::{Error, Result};
+use std::path::PathBuf;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct AzureSqlArgs {
+    /// Azure SQL: the container the package passes through,
+    /// azure://ACCOUNT/CONTAINER[/prefix] (its key or SAS is handed to the
+    /// export and import services).
+    #[arg(long, value_name = "URL")]
+    pub staging_container: Option<String>,
+    /// Azure SQL: the SQL login the export and import services connect with.
+    #[arg(long, value_name = "LOGIN")]
+    pub sql_login: Option<String>,
+    /// Azure SQL: the environment variable that holds the login's password.
+    #[arg(long, value_name = "VAR", conflicts_with = "sql_password_file")]
+    pub sql_password_env: Option<String>,
+    /// Azure SQL: a file whose first line is the login's password.
+    #[arg(long, value_name = "FILE")]
+    pub sql_password_file: Option<PathBuf>,
+    /// Azure SQL: seconds one database copy, export or import may take.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
+    pub operation_timeout: u64,
+}
+
+impl AzureSqlArgs {
+    pub fn options(&self) -> Result<AzureOptions> {
+        let password = match (&self.sql_password_env, &self.sql_password_file) {
+            (Some(var), _) => Some(Zeroizing::new(
+                std::env::var(var)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        Error::usage(format!("environment variable {var} is not set")).with_hint(
+                            "export the SQL login's password in it, or give --sql-password-file",
+                        )
+                    })?,
+            )),
+            (None, Some(file)) => {
+                let text = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+                    Error::usage(format!(
+                        "cannot read --sql-password-file `{}`: {}",
+                        file.display(),
+                        e.kind()
+                    ))
+                    .with_hint("check the path and its permissions")
+                })?);
+                let line = text.lines().next().unwrap_or_default();
+                Some(Zeroizing::new(line.to_string()))
+            }
+            (None, None) => None,
+        };
+        if self.operation_timeout == 0 {
+            return Err(Error::usage(
+                "--operation-timeout must be at least 1 second",
+            ));
+        }
+        Ok(AzureOptions {
+            staging_container: self.staging_container.clone(),
+            login: self.sql_login.clone(),
+            password,
+            operation_timeout: Duration::from_secs(self.operation_timeout),
+        })
+    }
+}
