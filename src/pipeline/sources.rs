@@ -2,6 +2,7 @@
 //! each one.
 
 use crate::engine::Engine;
+use crate::engine::azuresql::AzureSql;
 use crate::engine::mariadb::MariaDb;
 use crate::engine::postgres::Postgres;
 use crate::engine::postgres::physical::Physical;
@@ -31,6 +32,7 @@ pub enum Target {
     MariaDb(Box<MariaDb>),
     /// A whole cluster: base backups, its WAL archived by the server.
     Physical(Box<Physical>),
+    AzureSql(Box<AzureSql>),
 }
 
 impl Protected {
@@ -40,6 +42,7 @@ impl Protected {
             Target::Postgres(pg) => Box::new(pg.as_ref().clone()),
             Target::MariaDb(m) => Box::new(m.as_ref().clone()),
             Target::Physical(p) => Box::new(p.as_ref().clone()),
+            Target::AzureSql(a) => Box::new(a.as_ref().clone()),
         }
     }
 
@@ -67,6 +70,7 @@ pub fn databases_of(s: &SourceSpec) -> Result<Vec<Protected>> {
         "postgres" if s.physical => physical_cluster(s),
         "postgres" => postgres_databases(s),
         "mariadb" => mariadb_databases(s),
+        "azuresql" => azuresql_databases(s),
         _ => sqlite_databases(s),
     }
 }
@@ -265,5 +269,44 @@ fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
         s,
         || crate::engine::postgres::discover::all_databases(&server),
         |n| Target::Postgres(Box::new(server.with_database(n))),
+    )
+}
+
+/// The server of an azuresql source, with the SQL login's password the
+/// policy names.
+fn azuresql_server(s: &SourceSpec) -> Result<AzureSql> {
+    let mut server = AzureSql::new(s.url.as_deref().unwrap_or_default())?;
+    server.staging_server = s.staging_server.clone();
+    server.no_staging = s.no_staging;
+    let o = &mut server.options;
+    o.staging_container = s.staging_container.clone();
+    o.login = s.sql_login.clone();
+    if let Some(secs) = s.operation_timeout {
+        o.operation_timeout = std::time::Duration::from_secs(secs);
+    }
+    let bare = SourceSpec {
+        password_env: s.sql_password_env.clone(),
+        password_file: s.sql_password_file.clone(),
+        ..s.clone()
+    };
+    o.password = source_password(&bare)?.map(|p| zeroize::Zeroizing::new(p.expose().to_string()));
+    Ok(server)
+}
+
+fn azuresql_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
+    let server = azuresql_server(s)?;
+    server_databases(
+        s,
+        || {
+            Ok(crate::engine::azuresql::discover::discover(&server.url)?
+                .into_iter()
+                .map(|d| d.name)
+                .collect())
+        },
+        |n| {
+            let mut one = server.clone();
+            one.url = server.url.with_database(n);
+            Target::AzureSql(Box::new(one))
+        },
     )
 }

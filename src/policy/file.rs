@@ -120,6 +120,27 @@ pub struct SourceSpec {
     /// auto-protection.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Azure SQL: the server the databases are copied to before export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging_server: Option<String>,
+    /// Azure SQL: export the live databases without a copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_staging: bool,
+    /// Azure SQL: `azure://ACCOUNT/CONTAINER[/prefix]` packages pass through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging_container: Option<String>,
+    /// Azure SQL: the SQL login the export service connects with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_login: Option<String>,
+    /// Azure SQL: the environment variable holding that login's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_password_env: Option<String>,
+    /// Azure SQL: a file holding that login's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_password_file: Option<PathBuf>,
+    /// Azure SQL: seconds a copy or export may take (default 6 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_timeout: Option<u64>,
     /// `azure-queue://ACCOUNT/QUEUE`: the workers near this source run its
     /// jobs; without it, they run in-process (or on `--dispatch`'s queue).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,7 +203,7 @@ pub struct Policy {
     pub warnings: Vec<String>,
 }
 
-const ENGINES: &[&str] = &["sqlite", "postgres", "mariadb"];
+const ENGINES: &[&str] = &["sqlite", "postgres", "mariadb", "azuresql"];
 
 /// `file:line:column` of a byte offset.
 fn position(file: &Path, text: &str, offset: usize) -> String {

@@ -6,7 +6,26 @@ use super::SourceSpec;
 pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'static str, String)> {
     let n = &s.name;
     let engine = s.engine.as_str();
+    if engine != "azuresql" {
+        for (key, set) in [
+            ("staging-server", s.staging_server.is_some()),
+            ("no-staging", s.no_staging),
+            ("staging-container", s.staging_container.is_some()),
+            ("sql-login", s.sql_login.is_some()),
+            ("sql-password-env", s.sql_password_env.is_some()),
+            ("sql-password-file", s.sql_password_file.is_some()),
+            ("operation-timeout", s.operation_timeout.is_some()),
+        ] {
+            if set {
+                return Err((
+                    key,
+                    format!("`{key}` is for azuresql sources; source `{n}` is {engine}"),
+                ));
+            }
+        }
+    }
     match engine {
+        "azuresql" => azuresql_keys(s)?,
         "postgres" | "mariadb" => {
             let Some(url) = &s.url else {
                 return Err((
@@ -114,6 +133,87 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// An azuresql source: a server URL, a staging container and server, and
+/// the SQL login the export service uses.
+fn azuresql_keys(s: &SourceSpec) -> std::result::Result<(), (&'static str, String)> {
+    let n = &s.name;
+    let Some(url) = &s.url else {
+        return Err((
+            "source",
+            format!(
+                "azuresql source `{n}` needs `url = \"azuresql://SERVER.database.windows.net/\"`"
+            ),
+        ));
+    };
+    crate::engine::azuresql::AzureSqlUrl::parse(url).map_err(|e| ("url", e.message))?;
+    for (key, set) in [
+        ("password-env", s.password_env.is_some()),
+        ("password-file", s.password_file.is_some()),
+        ("jobs", s.jobs.is_some()),
+        ("standby", s.standby.is_some()),
+        ("physical", s.physical),
+        ("cluster", s.cluster.is_some()),
+        ("directory", s.directory.is_some()),
+    ] {
+        if set {
+            let instead = if key.starts_with("password") {
+                "; the SQL login's password goes in sql-password-env or sql-password-file"
+            } else {
+                ""
+            };
+            return Err((
+                key,
+                format!("`{key}` does not apply to azuresql source `{n}`{instead}"),
+            ));
+        }
+    }
+    if s.staging_container.is_none() {
+        return Err((
+            "source",
+            format!(
+                "azuresql source `{n}` needs `staging-container = \"azure://ACCOUNT/CONTAINER\"`"
+            ),
+        ));
+    }
+    if s.staging_server.is_none() && !s.no_staging {
+        return Err((
+            "source",
+            format!(
+                "azuresql source `{n}` needs `staging-server` (or `no-staging = true`, consistent only if nothing writes during the export)"
+            ),
+        ));
+    }
+    if s.staging_server.is_some() && s.no_staging {
+        return Err((
+            "no-staging",
+            format!("source `{n}` has both staging-server and no-staging; give one"),
+        ));
+    }
+    if s.sql_login.is_none() || (s.sql_password_env.is_none() == s.sql_password_file.is_none()) {
+        return Err((
+            "source",
+            format!(
+                "azuresql source `{n}` needs `sql-login` and one of `sql-password-env` or `sql-password-file`"
+            ),
+        ));
+    }
+    if s.operation_timeout == Some(0) {
+        return Err((
+            "operation-timeout",
+            "operation-timeout must be at least 1 second".into(),
+        ));
+    }
+    if s.databases.is_empty() && !s.auto_protect {
+        return Err((
+            "source",
+            format!(
+                "source `{n}` protects nothing: list `databases`, or set `auto-protect = true` for every database on the server"
+            ),
+        ));
     }
     Ok(())
 }
