@@ -59,7 +59,7 @@ pub(super) fn send_queued(
                 releases: 0,
                 label: plan.protected.label.clone(),
                 task: Task::Backup {
-                    source: source.clone(),
+                    source: Box::new(source.clone()),
                     database: plan.protected.label.clone(),
                     backup_kind: plan.kind,
                     compression: policy.spec.options.compression,

@@ -46,7 +46,7 @@ pub struct Job {
 pub enum Task {
     /// Back up one database of a policy source.
     Backup {
-        source: SourceSpec,
+        source: Box<SourceSpec>,
         database: String,
         backup_kind: BackupKind,
         #[serde(default)]
