@@ -74,6 +74,12 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l wal-timeout
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l lock-wait-timeout -d 'MariaDB: seconds to wait for the brief lock that starts the snapshots of several connections; the backup fails rather than make the server wait behind a long query' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l defaults-file -d 'MariaDB: read the [client] options from this file instead of ~/.my.cnf' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l busy-timeout -d 'Seconds to wait for a database locked by a writer' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-server -d 'Azure SQL: the server the database is copied to before its export (same subscription and resource group), for a consistent package' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-container -d 'Azure SQL: the container the package passes through, azure://ACCOUNT/CONTAINER[/prefix] (its key or SAS is handed to the export and import services)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-login -d 'Azure SQL: the SQL login the export and import services connect with' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-password-env -d 'Azure SQL: the environment variable that holds the login\'s password' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-password-file -d 'Azure SQL: a file whose first line is the login\'s password' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l operation-timeout -d 'Azure SQL: seconds one database copy, export or import may take' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l dispatch -d 'Run the jobs on the workers of this queue (azure-queue://ACCOUNT/QUEUE) instead of here; a policy source\'s own `queue` takes precedence' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l wait-timeout -d 'With queued jobs: stop waiting for results after this many seconds (the jobs stay queued)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
@@ -81,6 +87,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l password-fi
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l all -d 'PostgreSQL, MariaDB: every database of the server (not templates or system schemas)'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l physical -d 'PostgreSQL: a base backup of the whole cluster (for point-in-time recovery with the WAL that `wal push` archives), over a replication connection'
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-staging -d 'Azure SQL: export the live database without a copy; consistent only if nothing writes to it meanwhile'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-wait -d 'With queued jobs: return once they are queued, without waiting for their results'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l json -d 'Print the session report as JSON on stdout'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors and the JSON report'
@@ -134,6 +141,11 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l pg-bin -d 
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l cluster -d 'With `latest`: the newest base backup of this cluster' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l dispatch -d 'Run the jobs on the workers of this queue (azure-queue://ACCOUNT/QUEUE) instead of here; a policy source\'s own `queue` takes precedence' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l wait-timeout -d 'With queued jobs: stop waiting for results after this many seconds (the jobs stay queued)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l staging-container -d 'Azure SQL: the container the package passes through, azure://ACCOUNT/CONTAINER[/prefix] (its key or SAS is handed to the export and import services)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-login -d 'Azure SQL: the SQL login the export and import services connect with' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-password-env -d 'Azure SQL: the environment variable that holds the login\'s password' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-password-file -d 'Azure SQL: a file whose first line is the login\'s password' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l operation-timeout -d 'Azure SQL: seconds one database copy, export or import may take' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
