@@ -49,8 +49,6 @@ pub(super) fn run(
         .map_err(|e| local_io_error("creating", &std::env::temp_dir(), e))?;
     let file = dir.path().join(format!("{db}.bacpac"));
     let rebuilt = Bacpac::new(&file).restore(repo, index, point, opts, progress)?;
-    let bytes = std::fs::read(&file).map_err(|e| local_io_error("reading", &file, e))?;
-    drop(dir);
     let blob = format!(
         "{db}-import-{}-{:04x}.bacpac",
         jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"),
@@ -66,7 +64,7 @@ pub(super) fn run(
     };
     let result = (|| {
         progress.phase("uploading the package to the staging container");
-        container.put(&blob, &bytes)?;
+        container.upload(&blob, &file)?;
         let uri = container.blob_uri(&blob)?;
         progress.phase("importing the package as a new database");
         resources::import(
@@ -84,6 +82,7 @@ pub(super) fn run(
             progress,
         )
     })();
+    drop(dir);
     let leftovers = left.remove();
     if let Err(e) = result {
         return Err(with_leftovers(e, &leftovers));

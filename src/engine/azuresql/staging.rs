@@ -104,8 +104,10 @@ impl StagingContainer {
         }
     }
 
-    pub fn put(&self, name: &str, data: &[u8]) -> Result<()> {
-        self.storage.put_if_absent(name, data)?;
-        Ok(())
+    /// Upload the file at `path` as blob `name`, in blocks.
+    pub fn upload(&self, name: &str, path: &std::path::Path) -> Result<u64> {
+        let mut f = std::fs::File::open(path)
+            .map_err(|e| crate::error::local_io_error("reading", path, e))?;
+        Ok(self.storage.upload_from(name, &mut f)?)
     }
 }

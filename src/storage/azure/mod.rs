@@ -174,6 +174,54 @@ impl AzureStorage {
         })
     }
 
+    /// Upload `reader` as block blob `name` in blocks of the tuning's size,
+    /// so a file of any size passes through bounded memory.
+    pub fn upload_from(
+        &self,
+        name: &str,
+        reader: &mut dyn std::io::Read,
+    ) -> Result<u64, StorageError> {
+        use azure_storage_blob::models::BlockLookupList;
+        use std::io::Read as _;
+        let client = self.blob(name).block_blob_client();
+        let mut ids: Vec<Vec<u8>> = Vec::new();
+        let mut total = 0u64;
+        loop {
+            let mut block = Vec::with_capacity(self.tuning.block_size);
+            std::io::Read::take(&mut *reader, self.tuning.block_size as u64)
+                .read_to_end(&mut block)
+                .map_err(|e| StorageError::from_io(name, e))?;
+            if block.is_empty() && !ids.is_empty() {
+                break;
+            }
+            // Block ids must all have the same length.
+            let id = format!("{:016}", ids.len()).into_bytes();
+            let len = block.len() as u64;
+            total += len;
+            self.rt.block_on(async {
+                client
+                    .stage_block(&id, len, azure_core::Bytes::from(block).into(), None)
+                    .await
+                    .map_err(|e| self.err(name, e))
+            })?;
+            ids.push(id);
+            if len < self.tuning.block_size as u64 {
+                break;
+            }
+        }
+        let list = BlockLookupList {
+            latest: Some(ids),
+            ..Default::default()
+        };
+        self.rt.block_on(async {
+            client
+                .commit_block_list(list.try_into().map_err(|e| self.err(name, e))?, None)
+                .await
+                .map_err(|e| self.err(name, e))
+        })?;
+        Ok(total)
+    }
+
     fn blob(&self, name: &str) -> BlobClient {
         self.container.blob_client(&self.url.blob_name(name))
     }
