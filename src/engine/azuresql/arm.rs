@@ -167,7 +167,14 @@ impl Arm {
         {
             return Ok(t.clone());
         }
-        let scope = format!("{}.default", self.base.as_str());
+        // The token's audience is Resource Manager's own identifier, which
+        // is the endpoint itself for https clouds; anything else (a local
+        // endpoint) stands in for the public cloud.
+        let scope = if self.base.scheme() == "https" {
+            format!("{}.default", self.base.as_str())
+        } else {
+            format!("{PUBLIC_CLOUD}.default")
+        };
         let token = self
             .rt
             .block_on(self.credential.get_token(&[&scope], None))

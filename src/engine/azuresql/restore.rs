@@ -29,13 +29,14 @@ pub(super) fn run(
         );
     }
     let db = cfg.database()?;
-    let (login, password) = cfg.options.credentials()?;
-    let container = cfg.options.container()?;
+    // The target URL comes with the restore's options, not the engine's.
+    let (login, password) = opts.azure.credentials()?;
+    let container = opts.azure.container()?;
     let arm = Arm::new(cfg.url.management.as_ref())?;
     progress.phase("finding the server");
     let server = resources::locate(&arm, &cfg.url)?;
     if resources::database(&arm, &server, db)?.is_some() {
-        return Err(Error::database(format!(
+        return Err(Error::usage(format!(
             "database `{db}` already exists on server `{}`",
             server.name
         ))
@@ -54,7 +55,7 @@ pub(super) fn run(
         jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"),
         rand::random::<u16>()
     );
-    let timeout = cfg.options.operation_timeout;
+    let timeout = opts.azure.operation_timeout;
     let mut left = Leftovers {
         arm: &arm,
         container: &container,
