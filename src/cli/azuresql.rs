@@ -1,11 +1,10 @@
 //! The flags of the Azure SQL path shared by `backup` and `restore`.
 
 use clap::Args;
-use sqlvault::engine::azuresql::{AzureOptions, DEFAULT_TIMEOUT_SECS};
+use sqlvault::engine::azuresql::{AzureOptions, DEFAULT_TIMEOUT_SECS, SqlPassword};
 use sqlvault::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
-use zeroize::Zeroizing;
 
 #[derive(Debug, Args)]
 pub struct AzureSqlArgs {
@@ -31,28 +30,8 @@ pub struct AzureSqlArgs {
 impl AzureSqlArgs {
     pub fn options(&self) -> Result<AzureOptions> {
         let password = match (&self.sql_password_env, &self.sql_password_file) {
-            (Some(var), _) => Some(Zeroizing::new(
-                std::env::var(var)
-                    .ok()
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| {
-                        Error::usage(format!("environment variable {var} is not set")).with_hint(
-                            "export the SQL login's password in it, or give --sql-password-file",
-                        )
-                    })?,
-            )),
-            (None, Some(file)) => {
-                let text = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
-                    Error::usage(format!(
-                        "cannot read --sql-password-file `{}`: {}",
-                        file.display(),
-                        e.kind()
-                    ))
-                    .with_hint("check the path and its permissions")
-                })?);
-                let line = text.lines().next().unwrap_or_default();
-                Some(Zeroizing::new(line.to_string()))
-            }
+            (Some(var), _) => Some(SqlPassword::Env(var.clone())),
+            (None, Some(file)) => Some(SqlPassword::File(file.clone())),
             (None, None) => None,
         };
         if self.operation_timeout == 0 {

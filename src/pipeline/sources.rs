@@ -2,7 +2,7 @@
 //! each one.
 
 use crate::engine::Engine;
-use crate::engine::azuresql::AzureSql;
+use crate::engine::azuresql::{AzureSql, SqlPassword};
 use crate::engine::mariadb::MariaDb;
 use crate::engine::postgres::Postgres;
 use crate::engine::postgres::physical::Physical;
@@ -272,8 +272,8 @@ fn postgres_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
     )
 }
 
-/// The server of an azuresql source, with the SQL login's password the
-/// policy names.
+/// The server of an azuresql source, with where the policy says the SQL
+/// login's password is (read when an export needs it).
 fn azuresql_server(s: &SourceSpec) -> Result<AzureSql> {
     let mut server = AzureSql::new(s.url.as_deref().unwrap_or_default())?;
     server.staging_server = s.staging_server.clone();
@@ -284,12 +284,11 @@ fn azuresql_server(s: &SourceSpec) -> Result<AzureSql> {
     if let Some(secs) = s.operation_timeout {
         o.operation_timeout = std::time::Duration::from_secs(secs);
     }
-    let bare = SourceSpec {
-        password_env: s.sql_password_env.clone(),
-        password_file: s.sql_password_file.clone(),
-        ..s.clone()
+    o.password = match (&s.sql_password_env, &s.sql_password_file) {
+        (Some(var), _) => Some(SqlPassword::Env(var.clone())),
+        (None, Some(file)) => Some(SqlPassword::File(file.clone())),
+        (None, None) => None,
     };
-    o.password = source_password(&bare)?.map(|p| zeroize::Zeroizing::new(p.expose().to_string()));
     Ok(server)
 }
 

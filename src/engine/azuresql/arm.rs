@@ -179,9 +179,12 @@ impl Arm {
             .rt
             .block_on(self.credential.get_token(&[&scope], None))
             .map_err(|e| {
+                // The credential's own words say which source it tried.
+                let why = e.to_string();
+                let why: String = why.lines().next().unwrap_or_default().chars().take(300).collect();
                 Error::new(
                     Kind::Auth,
-                    format!("no Entra ID token for Resource Manager: {}", e.kind()),
+                    format!("no Entra ID token for Resource Manager: {why}"),
                 )
                 .with_hint("sign in with `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run where a managed identity is assigned")
             })?;

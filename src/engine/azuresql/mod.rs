@@ -15,19 +15,21 @@ pub mod url;
 
 pub use url::{AzureSqlUrl, is_azuresql_url};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// What the Azure SQL path needs besides the URL, for backup and restore.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AzureOptions {
     /// `azure://ACCOUNT/CONTAINER[/prefix]` the export writes to and the
     /// import reads from.
     pub staging_container: Option<String>,
     /// The SQL login the export and import services connect with.
     pub login: Option<String>,
-    pub password: Option<Zeroizing<String>>,
+    /// Where that login's password is read from, when it is needed (a
+    /// listing of databases does not need it).
+    pub password: Option<SqlPassword>,
     /// How long one copy, export or import may take.
     pub operation_timeout: Duration,
 }
@@ -43,25 +45,58 @@ impl Default for AzureOptions {
     }
 }
 
-/// Exports of large databases take hours.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 6 * 3600;
+/// Where the SQL login's password is: never the password itself, so that
+/// options can be cloned, logged and sent to workers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlPassword {
+    /// The name of an environment variable.
+    Env(String),
+    /// A file whose first line is the password.
+    File(std::path::PathBuf),
+}
 
-impl std::fmt::Debug for AzureOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AzureOptions")
-            .field("staging_container", &self.staging_container)
-            .field("login", &self.login)
-            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
-            .field("operation_timeout", &self.operation_timeout)
-            .finish()
+impl SqlPassword {
+    pub fn read(&self) -> Result<Zeroizing<String>> {
+        match self {
+            SqlPassword::Env(var) => std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(Zeroizing::new)
+                .ok_or_else(|| {
+                    Error::new(
+                        Kind::Auth,
+                        format!("environment variable {var} (the SQL login's password) is not set"),
+                    )
+                    .with_hint("set it where sqlvault runs, or give the password in a file with sql-password-file")
+                }),
+            SqlPassword::File(path) => {
+                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                    Error::new(
+                        Kind::Auth,
+                        format!(
+                            "cannot read the SQL password file `{}`: {}",
+                            path.display(),
+                            e.kind()
+                        ),
+                    )
+                    .with_hint("check the path and its permissions")
+                })?);
+                Ok(Zeroizing::new(
+                    text.lines().next().unwrap_or_default().to_string(),
+                ))
+            }
+        }
     }
 }
 
+/// Exports of large databases take hours.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 6 * 3600;
+
 impl AzureOptions {
     /// The login and password, or advice on where to give them.
-    fn credentials(&self) -> Result<(&str, &str)> {
+    fn credentials(&self) -> Result<(&str, Zeroizing<String>)> {
         match (&self.login, &self.password) {
-            (Some(l), Some(p)) => Ok((l, p)),
+            (Some(l), Some(p)) => Ok((l, p.read()?)),
             _ => Err(Error::usage(
                 "the export and import services need the server's SQL login",
             )

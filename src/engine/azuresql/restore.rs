@@ -77,7 +77,7 @@ pub(super) fn run(
                 storage_key: &container.key,
                 storage_uri: &uri,
                 login,
-                password,
+                password: &password,
             },
             timeout,
             progress,

@@ -1,0 +1,109 @@
+//! Azure SQL from a policy (`engine = "azuresql"`, auto-protection through
+//! the server's database list) and a backup stopped by a signal while the
+//! export runs: the staging copy and blob are removed all the same.
+
+mod arm_contract;
+mod azuresql_common;
+mod azurite;
+mod bacpac_common;
+mod common;
+
+use azuresql_common::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_policy_source_auto_protects_the_databases_of_a_server() {
+    let w = World::new();
+    w.arm.polls_before_done(0);
+    let policy = w.s.join("azure.toml");
+    let server_url = w.url(SERVER, "");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"
+[repository]
+path = "{repo}"
+password-env = "SQLVAULT_PASSWORD"
+
+[[source]]
+name = "shop-sql"
+engine = "azuresql"
+url = "{server_url}"
+auto-protect = true
+exclude = ["orders"]
+staging-server = "{STAGING}"
+staging-container = "{container}"
+sql-login = "{LOGIN}"
+sql-password-env = "{PW_VAR}"
+operation-timeout = 600
+
+[schedule]
+time-zone = "UTC"
+full = {{ frequency = "daily", at = "00:00" }}
+
+[retention]
+daily = 7
+"#,
+            repo = w.v.repo.display(),
+            container = w.staging_container(),
+        ),
+    )
+    .unwrap();
+    let checked = w.run(w.cmd().args(["policy", "check", policy.to_str().unwrap()]));
+    checked.expect_code(0);
+
+    let out = w.run(
+        w.cmd()
+            .args(["--json", "backup", "--policy", policy.to_str().unwrap()]),
+    );
+    out.expect_code(0);
+    let report = out.json();
+    let items = report["databases"].as_array().unwrap();
+    let names: Vec<&str> = items
+        .iter()
+        .map(|i| i["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shop"], "{report:#}");
+    assert_eq!(items[0]["status"], "ok", "{report:#}");
+    w.assert_staging_empty();
+    w.assert_repository_has_no_secrets();
+
+    // A key of another engine is refused, naming it.
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, text.replace("operation-timeout = 600", "jobs = 4")).unwrap();
+    let bad = w.run(w.cmd().args(["policy", "check", policy.to_str().unwrap()]));
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("jobs"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_signal_during_the_export_still_removes_the_staging_copy() {
+    let w = World::new();
+    w.arm.polls_before_done(0);
+    w.arm.stall_exports();
+    let child = w
+        .backup_cmd("shop", &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !w
+        .arm_requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.path.ends_with("/export"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the export never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = common::Out::from_output(child.wait_with_output().unwrap());
+    w.assert_no_secrets(&out);
+    out.expect_code(130);
+    w.assert_staging_empty();
+}
