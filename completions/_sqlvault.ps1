@@ -85,6 +85,8 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--sql-login', '--sql-login', [CompletionResultType]::ParameterName, 'Azure SQL: the SQL login the export and import services connect with')
             [CompletionResult]::new('--sql-password-env', '--sql-password-env', [CompletionResultType]::ParameterName, 'Azure SQL: the environment variable that holds the login''s password')
             [CompletionResult]::new('--sql-password-file', '--sql-password-file', [CompletionResultType]::ParameterName, 'Azure SQL: a file whose first line is the login''s password')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure SQL: the server''s subscription, when the URL gives none (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees)')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Azure SQL: the server''s resource group, when the URL gives none')
             [CompletionResult]::new('--operation-timeout', '--operation-timeout', [CompletionResultType]::ParameterName, 'Azure SQL: seconds one database copy, export or import may take')
             [CompletionResult]::new('--dispatch', '--dispatch', [CompletionResultType]::ParameterName, 'Run the jobs on the workers of this queue (azure-queue://ACCOUNT/QUEUE) instead of here; a policy source''s own `queue` takes precedence')
             [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'With queued jobs: stop waiting for results after this many seconds (the jobs stay queued)')
@@ -105,6 +107,8 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
         }
         'sqlvault;discover' {
             [CompletionResult]::new('--defaults-file', '--defaults-file', [CompletionResultType]::ParameterName, 'Read the MariaDB/MySQL client options (user, password, host, port, socket) from this option file instead of ~/.my.cnf, as the clients'' --defaults-file does')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure SQL: the server''s subscription, when the URL gives none')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Azure SQL: the server''s resource group, when the URL gives none')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Use the whole content of this file as the repository key')
@@ -169,6 +173,8 @@ Register-ArgumentCompleter -Native -CommandName 'sqlvault' -ScriptBlock {
             [CompletionResult]::new('--sql-login', '--sql-login', [CompletionResultType]::ParameterName, 'Azure SQL: the SQL login the export and import services connect with')
             [CompletionResult]::new('--sql-password-env', '--sql-password-env', [CompletionResultType]::ParameterName, 'Azure SQL: the environment variable that holds the login''s password')
             [CompletionResult]::new('--sql-password-file', '--sql-password-file', [CompletionResultType]::ParameterName, 'Azure SQL: a file whose first line is the login''s password')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure SQL: the server''s subscription, when the URL gives none (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees)')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Azure SQL: the server''s resource group, when the URL gives none')
             [CompletionResult]::new('--operation-timeout', '--operation-timeout', [CompletionResultType]::ParameterName, 'Azure SQL: seconds one database copy, export or import may take')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user''s data directory is used, created on first backup. With --policy, the policy''s repositories are used instead')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the repository password from the first line of this file')

@@ -252,7 +252,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__backup)
-            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --lock-wait-timeout --defaults-file --busy-timeout --staging-server --no-staging --staging-container --sql-login --sql-password-env --sql-password-file --operation-timeout --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --lock-wait-timeout --defaults-file --busy-timeout --staging-server --no-staging --staging-container --sql-login --sql-password-env --sql-password-file --subscription --resource-group --operation-timeout --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +334,14 @@ _sqlvault() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --operation-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -366,13 +374,21 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__discover)
-            opts="-q -h --include-templates --defaults-file --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-q -h --include-templates --defaults-file --subscription --resource-group --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --defaults-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -966,7 +982,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__restore)
-            opts="-j -q -h --to --database --force --clean --jobs --binlog --table --format --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --dispatch --no-wait --wait-timeout --staging-container --sql-login --sql-password-env --sql-password-file --operation-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --to --database --force --clean --jobs --binlog --table --format --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --dispatch --no-wait --wait-timeout --staging-container --sql-login --sql-password-env --sql-password-file --subscription --resource-group --operation-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1061,6 +1077,14 @@ _sqlvault() {
                     return 0
                     ;;
                 --sql-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -79,6 +79,8 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-con
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-login -d 'Azure SQL: the SQL login the export and import services connect with' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-password-env -d 'Azure SQL: the environment variable that holds the login\'s password' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-password-file -d 'Azure SQL: a file whose first line is the login\'s password' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l subscription -d 'Azure SQL: the server\'s subscription, when the URL gives none (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l resource-group -d 'Azure SQL: the server\'s resource group, when the URL gives none' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l operation-timeout -d 'Azure SQL: seconds one database copy, export or import may take' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l dispatch -d 'Run the jobs on the workers of this queue (azure-queue://ACCOUNT/QUEUE) instead of here; a policy source\'s own `queue` takes precedence' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l wait-timeout -d 'With queued jobs: stop waiting for results after this many seconds (the jobs stay queued)' -r
@@ -94,6 +96,8 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s q -l quiet 
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l defaults-file -d 'Read the MariaDB/MySQL client options (user, password, host, port, socket) from this option file instead of ~/.my.cnf, as the clients\' --defaults-file does' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l subscription -d 'Azure SQL: the server\'s subscription, when the URL gives none' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l resource-group -d 'Azure SQL: the server\'s resource group, when the URL gives none' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l password-file -d 'Read the repository password from the first line of this file' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand discover" -l key-file -d 'Use the whole content of this file as the repository key' -r -F
@@ -145,6 +149,8 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l staging-co
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-login -d 'Azure SQL: the SQL login the export and import services connect with' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-password-env -d 'Azure SQL: the environment variable that holds the login\'s password' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-password-file -d 'Azure SQL: a file whose first line is the login\'s password' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l subscription -d 'Azure SQL: the server\'s subscription, when the URL gives none (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees)' -r
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l resource-group -d 'Azure SQL: the server\'s resource group, when the URL gives none' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l operation-timeout -d 'Azure SQL: seconds one database copy, export or import may take' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l repo -d 'Repository location: a directory, or azure://ACCOUNT/CONTAINER[/prefix] (credentials from the environment, see the README). Without it, the default repository in the user\'s data directory is used, created on first backup. With --policy, the policy\'s repositories are used instead' -r -F
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l password-file -d 'Read the repository password from the first line of this file' -r -F

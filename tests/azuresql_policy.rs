@@ -1,6 +1,7 @@
 //! Azure SQL from a policy (`engine = "azuresql"`, auto-protection through
-//! the server's database list) and a backup stopped by a signal while the
-//! export runs: the staging copy and blob are removed all the same.
+//! the server's database list), a server located by --subscription and
+//! --resource-group, and a backup stopped by a signal while the export
+//! runs: the staging copy and blob are removed all the same.
 
 mod arm_contract;
 mod azuresql_common;
@@ -105,5 +106,38 @@ fn a_signal_during_the_export_still_removes_the_staging_copy() {
     let out = common::Out::from_output(child.wait_with_output().unwrap());
     w.assert_no_secrets(&out);
     out.expect_code(130);
+    w.assert_staging_empty();
+}
+
+#[test]
+fn subscription_and_resource_group_flags_locate_the_server_directly() {
+    let w = World::new();
+    w.arm.polls_before_done(0);
+    let bare = format!(
+        "azuresql://{SERVER}.database.windows.net/shop?management={}",
+        w.arm.url()
+    );
+    let out = w.run(
+        w.cmd()
+            .args(["--json", "backup", &bare, "--staging-server", STAGING])
+            .args(["--staging-container", &w.staging_container()])
+            .args(["--sql-login", LOGIN, "--sql-password-env", PW_VAR])
+            .args(["--subscription", SUB, "--resource-group", RG]),
+    );
+    out.expect_code(0);
+    assert_eq!(out.json()["databases"][0]["status"], "ok", "{}", out.stdout);
+    // Straight to the server: no listing of subscriptions or servers.
+    let lists: Vec<String> = w
+        .arm_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.to_ascii_lowercase().ends_with("/servers"))
+        .chain(
+            w.arm_requests()
+                .iter()
+                .filter(|r| r.path == "/subscriptions"),
+        )
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(lists, Vec::<String>::new());
     w.assert_staging_empty();
 }

@@ -22,6 +22,13 @@ pub struct AzureSqlArgs {
     /// Azure SQL: a file whose first line is the login's password.
     #[arg(long, value_name = "FILE")]
     pub sql_password_file: Option<PathBuf>,
+    /// Azure SQL: the server's subscription, when the URL gives none
+    /// (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees).
+    #[arg(long, value_name = "ID")]
+    pub subscription: Option<String>,
+    /// Azure SQL: the server's resource group, when the URL gives none.
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
     /// Azure SQL: seconds one database copy, export or import may take.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
     pub operation_timeout: u64,
@@ -44,6 +51,8 @@ impl AzureSqlArgs {
             login: self.sql_login.clone(),
             password,
             operation_timeout: Duration::from_secs(self.operation_timeout),
+            subscription: self.subscription.clone(),
+            resource_group: self.resource_group.clone(),
         })
     }
 }

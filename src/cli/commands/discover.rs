@@ -26,9 +26,22 @@ pub struct DiscoverArgs {
     /// --defaults-file does.
     #[arg(long, value_name = "FILE")]
     pub defaults_file: Option<PathBuf>,
+    /// Azure SQL: the server's subscription, when the URL gives none.
+    #[arg(long, value_name = "ID")]
+    pub subscription: Option<String>,
+    /// Azure SQL: the server's resource group, when the URL gives none.
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
 }
 
 pub fn run(g: &Global, a: &DiscoverArgs, out: &Output) -> Result<i32> {
+    if (a.subscription.is_some() || a.resource_group.is_some())
+        && !azuresql::is_azuresql_url(&a.server)
+    {
+        return Err(Error::usage(
+            "--subscription and --resource-group are for azuresql:// servers",
+        ));
+    }
     if mariadb::is_mariadb_url(&a.server) {
         return run_mariadb(g, a, out);
     }
@@ -133,7 +146,9 @@ fn run_azuresql(g: &Global, a: &DiscoverArgs, out: &Output) -> Result<i32> {
         )
         .with_hint("leave them out"));
     }
-    let url = azuresql::AzureSqlUrl::parse(&a.server)?;
+    let mut url = azuresql::AzureSqlUrl::parse(&a.server)?;
+    url.subscription = url.subscription.or_else(|| a.subscription.clone());
+    url.resource_group = url.resource_group.or_else(|| a.resource_group.clone());
     let mut rows = azuresql::discover::discover(&url)?;
     let protected = protected_sources(g, out, sqlvault::engine::bacpac::ENGINE)?;
     for r in rows.iter_mut() {

@@ -42,7 +42,7 @@ pub(super) fn run(
     let container = cfg.options.container()?;
     let arm = Arm::new(cfg.url.management.as_ref())?;
     progress.phase("finding the server");
-    let server = resources::locate(&arm, &cfg.url)?;
+    let server = resources::locate(&arm, &cfg.options.locate(&cfg.url))?;
     if resources::database(&arm, &server, db)?.is_none() {
         return Err(Error::database(format!(
             "database `{db}` was not found on server `{}`",

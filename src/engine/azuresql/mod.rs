@@ -32,6 +32,9 @@ pub struct AzureOptions {
     pub password: Option<SqlPassword>,
     /// How long one copy, export or import may take.
     pub operation_timeout: Duration,
+    /// Where the server is, when the URL does not say.
+    pub subscription: Option<String>,
+    pub resource_group: Option<String>,
 }
 
 impl Default for AzureOptions {
@@ -41,6 +44,8 @@ impl Default for AzureOptions {
             login: None,
             password: None,
             operation_timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            subscription: None,
+            resource_group: None,
         }
     }
 }
@@ -102,6 +107,15 @@ impl AzureOptions {
             )
             .with_hint("give --sql-login NAME and --sql-password-env VAR (or --sql-password-file FILE)")),
         }
+    }
+
+    /// `url` with the subscription and resource group the options give
+    /// where it gives none.
+    pub fn locate(&self, url: &AzureSqlUrl) -> AzureSqlUrl {
+        let mut u = url.clone();
+        u.subscription = u.subscription.or_else(|| self.subscription.clone());
+        u.resource_group = u.resource_group.or_else(|| self.resource_group.clone());
+        u
     }
 
     fn container(&self) -> Result<staging::StagingContainer> {

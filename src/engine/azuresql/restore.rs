@@ -34,7 +34,7 @@ pub(super) fn run(
     let container = opts.azure.container()?;
     let arm = Arm::new(cfg.url.management.as_ref())?;
     progress.phase("finding the server");
-    let server = resources::locate(&arm, &cfg.url)?;
+    let server = resources::locate(&arm, &opts.azure.locate(&cfg.url))?;
     if resources::database(&arm, &server, db)?.is_some() {
         return Err(Error::usage(format!(
             "database `{db}` already exists on server `{}`",
