@@ -87,13 +87,7 @@ pub(super) fn run(
             &arm,
             &export_server,
             &export_db,
-            &Transfer {
-                storage_key_type: container.key_type,
-                storage_key: &container.key,
-                storage_uri: &uri,
-                login,
-                password: &password,
-            },
+            &Transfer::new(&container, &uri, login, &password),
             timeout,
             progress,
         )?;

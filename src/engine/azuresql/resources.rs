@@ -258,7 +258,23 @@ pub struct Transfer<'a> {
     pub password: &'a str,
 }
 
-impl Transfer<'_> {
+impl<'a> Transfer<'a> {
+    /// Blob `uri` of `container`, with the login.
+    pub fn new(
+        container: &'a super::staging::StagingContainer,
+        uri: &'a str,
+        login: &'a str,
+        password: &'a str,
+    ) -> Transfer<'a> {
+        Transfer {
+            storage_key_type: container.key_type,
+            storage_key: &container.key,
+            storage_uri: uri,
+            login,
+            password,
+        }
+    }
+
     fn body(&self) -> serde_json::Value {
         json!({
             "storageKeyType": self.storage_key_type,

@@ -72,13 +72,7 @@ pub(super) fn run(
             &arm,
             &server,
             db,
-            &Transfer {
-                storage_key_type: container.key_type,
-                storage_key: &container.key,
-                storage_uri: &uri,
-                login,
-                password: &password,
-            },
+            &Transfer::new(&container, &uri, login, &password),
             timeout,
             progress,
         )
