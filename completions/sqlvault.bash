@@ -252,7 +252,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__backup)
-            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --lock-wait-timeout --defaults-file --busy-timeout --staging-server --no-staging --staging-container --sql-login --sql-password-env --sql-password-file --subscription --resource-group --operation-timeout --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --policy --type --jobs --standby --all --database --compression --staging --staging-dir --physical --cluster --wal-timeout --lock-wait-timeout --defaults-file --busy-timeout --staging-server --no-staging --staging-container --sql-login --sql-password-env --sql-password-file --sql-managed-identity --subscription --resource-group --operation-timeout --dispatch --no-wait --wait-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +331,10 @@ _sqlvault() {
                     return 0
                     ;;
                 --sql-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sql-managed-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -982,7 +986,7 @@ _sqlvault() {
             return 0
             ;;
         sqlvault__subcmd__restore)
-            opts="-j -q -h --to --database --force --clean --jobs --binlog --table --format --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --dispatch --no-wait --wait-timeout --staging-container --sql-login --sql-password-env --sql-password-file --subscription --resource-group --operation-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
+            opts="-j -q -h --to --database --force --clean --jobs --binlog --table --format --policy --check --time --lsn --xid --name --immediate --exclusive --timeline --tablespace-map --keep-archiving --owner --pg-bin --cluster --dispatch --no-wait --wait-timeout --staging-container --sql-login --sql-password-env --sql-password-file --sql-managed-identity --subscription --resource-group --operation-timeout --repo --password-file --key-file --json --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1077,6 +1081,10 @@ _sqlvault() {
                     return 0
                     ;;
                 --sql-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sql-managed-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

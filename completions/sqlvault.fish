@@ -79,6 +79,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l staging-con
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-login -d 'Azure SQL: the SQL login the export and import services connect with' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-password-env -d 'Azure SQL: the environment variable that holds the login\'s password' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-password-file -d 'Azure SQL: a file whose first line is the login\'s password' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l sql-managed-identity -d 'Azure SQL: instead of a SQL login, the resource id of a user-assigned managed identity the export and import services authenticate as (to the database, and to the staging container when no key or SAS is set for it)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l subscription -d 'Azure SQL: the server\'s subscription, when the URL gives none (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l resource-group -d 'Azure SQL: the server\'s resource group, when the URL gives none' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand backup" -l operation-timeout -d 'Azure SQL: seconds one database copy, export or import may take' -r
@@ -149,6 +150,7 @@ complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l staging-co
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-login -d 'Azure SQL: the SQL login the export and import services connect with' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-password-env -d 'Azure SQL: the environment variable that holds the login\'s password' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-password-file -d 'Azure SQL: a file whose first line is the login\'s password' -r -F
+complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l sql-managed-identity -d 'Azure SQL: instead of a SQL login, the resource id of a user-assigned managed identity the export and import services authenticate as (to the database, and to the staging container when no key or SAS is set for it)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l subscription -d 'Azure SQL: the server\'s subscription, when the URL gives none (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees)' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l resource-group -d 'Azure SQL: the server\'s resource group, when the URL gives none' -r
 complete -c sqlvault -n "__fish_sqlvault_using_subcommand restore" -l operation-timeout -d 'Azure SQL: seconds one database copy, export or import may take' -r

@@ -334,7 +334,7 @@ fn the_stand_in_follows_the_arm_contract() {
     assert!(expires > time::OffsetDateTime::now_utc().unix_timestamp() + 3000);
     let bearer = format!("Bearer {}", arm.access_token());
     let auth = [("Authorization", bearer.as_str())];
-    let v = "api-version=2021-11-01";
+    let v = "api-version=2025-01-01";
 
     // The gate: token, api-version.
     let subs = format!("{base}/subscriptions?api-version=2022-12-01");

@@ -141,3 +141,45 @@ fn subscription_and_resource_group_flags_locate_the_server_directly() {
     assert_eq!(lists, Vec::<String>::new());
     w.assert_staging_empty();
 }
+
+#[test]
+fn a_managed_identity_replaces_the_sql_login() {
+    let w = World::new();
+    w.arm.polls_before_done(0);
+    let identity = format!(
+        "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/sqlvault-export"
+    );
+    let backup = |w: &World| {
+        w.run(
+            w.cmd()
+                .args(["--json", "backup", &w.url(SERVER, "shop")])
+                .args(["--staging-server", STAGING])
+                .args(["--staging-container", &w.staging_container()])
+                .args(["--sql-managed-identity", &identity]),
+        )
+    };
+    // Not assigned to the staging server yet: the service says so.
+    let refused = backup(&w);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("is not assigned to server"),
+        "{}",
+        refused.stderr
+    );
+    w.assert_staging_empty();
+
+    w.arm.assign_identity(STAGING, &identity);
+    let out = backup(&w);
+    out.expect_code(0);
+    assert_eq!(out.json()["databases"][0]["status"], "ok", "{}", out.stdout);
+    let export = w
+        .arm_requests()
+        .into_iter()
+        .rfind(|r| r.method == "POST" && r.path.ends_with("/export"))
+        .expect("an export");
+    let body = export.json();
+    assert_eq!(body["authenticationType"], "ManagedIdentity", "{body:#}");
+    assert_eq!(body["administratorLogin"], identity.as_str(), "{body:#}");
+    assert!(body.get("administratorLoginPassword").is_none(), "{body:#}");
+    w.assert_staging_empty();
+}

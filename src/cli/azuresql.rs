@@ -22,6 +22,12 @@ pub struct AzureSqlArgs {
     /// Azure SQL: a file whose first line is the login's password.
     #[arg(long, value_name = "FILE")]
     pub sql_password_file: Option<PathBuf>,
+    /// Azure SQL: instead of a SQL login, the resource id of a
+    /// user-assigned managed identity the export and import services
+    /// authenticate as (to the database, and to the staging container when
+    /// no key or SAS is set for it).
+    #[arg(long, value_name = "RESOURCE_ID", conflicts_with_all = ["sql_login", "sql_password_env", "sql_password_file"])]
+    pub sql_managed_identity: Option<String>,
     /// Azure SQL: the server's subscription, when the URL gives none
     /// (default: AZURE_SUBSCRIPTION_ID, else every one the identity sees).
     #[arg(long, value_name = "ID")]
@@ -50,6 +56,7 @@ impl AzureSqlArgs {
             staging_container: self.staging_container.clone(),
             login: self.sql_login.clone(),
             password,
+            managed_identity: self.sql_managed_identity.clone(),
             operation_timeout: Duration::from_secs(self.operation_timeout),
             subscription: self.subscription.clone(),
             resource_group: self.resource_group.clone(),

@@ -281,6 +281,7 @@ fn azuresql_server(s: &SourceSpec) -> Result<AzureSql> {
     let o = &mut server.options;
     o.staging_container = s.staging_container.clone();
     o.login = s.sql_login.clone();
+    o.managed_identity = s.sql_managed_identity.clone();
     if let Some(secs) = s.operation_timeout {
         o.operation_timeout = std::time::Duration::from_secs(secs);
     }

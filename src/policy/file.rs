@@ -138,6 +138,10 @@ pub struct SourceSpec {
     /// Azure SQL: a file holding that login's password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sql_password_file: Option<PathBuf>,
+    /// Azure SQL: instead of a SQL login, a user-assigned managed
+    /// identity's resource id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_managed_identity: Option<String>,
     /// Azure SQL: seconds a copy or export may take (default 6 hours).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_timeout: Option<u64>,

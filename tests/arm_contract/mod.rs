@@ -1,5 +1,5 @@
 //! A local stand-in for Azure Resource Manager, following the documented
-//! REST contract of Microsoft.Sql (api-version 2021-11-01) closely enough
+//! REST contract of Microsoft.Sql (api-version 2025-01-01) closely enough
 //! that a client which works against it should work against Azure: bearer
 //! tokens from an App Service managed identity endpoint, logical servers
 //! and databases, database copies, deletes, exports to and imports from
@@ -130,8 +130,22 @@ impl ArmServer {
             name: server.into(),
             admin_login: admin_login.into(),
             admin_password: admin_password.into(),
+            identities: Vec::new(),
             databases: vec![Database::master()],
         });
+    }
+
+    /// Assign the user-assigned managed identity `id` (a resource id) to
+    /// the server: exports and imports may then authenticate as it, to the
+    /// database and to storage.
+    pub fn assign_identity(&self, server: &str, id: &str) {
+        let mut st = self.lock();
+        let s = st
+            .servers
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(server))
+            .unwrap_or_else(|| panic!("no server {server}"));
+        s.identities.push(id.to_string());
     }
 
     /// A database (sku S0, Standard) on that server whose content is the

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const LOCATION: &str = "westeurope";
-pub const API_VERSION: &str = "2021-11-01";
+pub const API_VERSION: &str = "2025-01-01";
 
 pub struct State {
     /// `http://127.0.0.1:PORT`, the base of the operation URLs handed out.
@@ -34,6 +34,8 @@ pub struct SqlServer {
     pub name: String,
     pub admin_login: String,
     pub admin_password: String,
+    /// Resource ids of the user-assigned managed identities it may use.
+    pub identities: Vec<String>,
     pub databases: Vec<Database>,
 }
 

@@ -182,7 +182,7 @@ fn check_api_version(rq: &Request, route: &Route) -> Result<(), Reply> {
             ),
         ));
     }
-    // The contract emulated here is Microsoft.Sql's 2021-11-01 and no other.
+    // The contract emulated here is Microsoft.Sql's 2025-01-01 and no other.
     if v != API_VERSION {
         return Err(Reply::error(
             400,

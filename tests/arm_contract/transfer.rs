@@ -21,11 +21,14 @@ pub struct Transfer {
     pub server: String,
     pub database: String,
     pub storage_uri: String,
-    /// `StorageAccessKey` or `SharedAccessKey`.
+    /// `StorageAccessKey`, `SharedAccessKey` or `ManagedIdentity` (then
+    /// `key` is the identity's resource id).
     pub key_type: String,
     pub key: String,
+    /// A SQL login, or with `ManagedIdentity` authentication the
+    /// identity's resource id (and no password).
     pub login: String,
-    pub password: String,
+    pub password: Option<String>,
     /// The new database's sku (imports).
     pub sku: Sku,
     pub queued: String,
@@ -41,7 +44,7 @@ fn parse(
 ) -> Result<Transfer, Reply> {
     let body = body_object(rq)?;
     let key_type = required(&body, "storageKeyType")?;
-    let key_type = ["StorageAccessKey", "SharedAccessKey"]
+    let key_type = ["StorageAccessKey", "SharedAccessKey", "ManagedIdentity"]
         .into_iter()
         .find(|k| k.eq_ignore_ascii_case(key_type))
         .ok_or_else(|| {
@@ -49,7 +52,7 @@ fn parse(
                 400,
                 "InvalidParameterValue",
                 format!(
-                    "storageKeyType '{key_type}' is not valid: it is 'StorageAccessKey' or 'SharedAccessKey'."
+                    "storageKeyType '{key_type}' is not valid: it is 'StorageAccessKey', 'SharedAccessKey' or 'ManagedIdentity'."
                 ),
             )
         })?;
@@ -63,16 +66,37 @@ fn parse(
         )
     })?;
     let login = required(&body, "administratorLogin")?;
-    let password = required(&body, "administratorLoginPassword")?;
-    if let Some(a) = optional(&body, "authenticationType")?
-        && !a.eq_ignore_ascii_case("Sql")
-    {
-        return Err(Reply::error(
-            400,
-            "InvalidParameterValue",
-            format!("authenticationType '{a}' is not supported by this server; use 'Sql'."),
-        ));
-    }
+    let identity = match optional(&body, "authenticationType")? {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case("Sql") => false,
+        Some(a) if a.eq_ignore_ascii_case("ManagedIdentity") => true,
+        Some(a) => {
+            return Err(Reply::error(
+                400,
+                "InvalidParameterValue",
+                format!(
+                    "authenticationType '{a}' is not supported by this server; use 'Sql' or 'ManagedIdentity'."
+                ),
+            ));
+        }
+    };
+    // With a managed identity, the login is its resource id and there is
+    // no password.
+    let password = if identity {
+        if body
+            .get("administratorLoginPassword")
+            .is_some_and(|v| !v.is_null())
+        {
+            return Err(Reply::error(
+                400,
+                "InvalidParameterValue",
+                "administratorLoginPassword must not be given when authenticationType is ManagedIdentity.",
+            ));
+        }
+        None
+    } else {
+        Some(required(&body, "administratorLoginPassword")?.to_string())
+    };
     let (database, sku) = match database {
         Some(d) => (d, Sku::standard_s0()),
         None => {
@@ -108,7 +132,7 @@ fn parse(
         key_type: key_type.to_string(),
         key: key.to_string(),
         login: login.to_string(),
-        password: password.to_string(),
+        password,
         sku,
         queued: t.clone(),
         modified: t,
@@ -162,8 +186,32 @@ pub fn complete(state: &mut State, t: &mut Transfer) -> Result<(), String> {
     let server = state
         .server(&t.server)
         .ok_or_else(|| format!("The server '{}' no longer exists.", t.server))?;
-    if !t.login.eq_ignore_ascii_case(&server.admin_login) || t.password != server.admin_password {
-        return Err(format!("Login failed for user '{}'.", t.login));
+    match &t.password {
+        Some(p) => {
+            if !t.login.eq_ignore_ascii_case(&server.admin_login) || *p != server.admin_password {
+                return Err(format!("Login failed for user '{}'.", t.login));
+            }
+        }
+        None => {
+            if !server
+                .identities
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(&t.login))
+            {
+                return Err(format!(
+                    "The managed identity '{}' is not assigned to server '{}'.",
+                    t.login, t.server
+                ));
+            }
+        }
+    }
+    if t.key_type == "ManagedIdentity"
+        && !server
+            .identities
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(&t.key))
+    {
+        return Err("Authentication to the storage account failed.".into());
     }
     if t.direction == Direction::Export
         && let Some(m) = &state.faults.export_failure

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The api-version every `Microsoft.Sql` call is made with.
-pub const SQL_API: &str = "2021-11-01";
+pub const SQL_API: &str = "2025-01-01";
 /// For listing subscriptions.
 pub const SUBSCRIPTIONS_API: &str = "2022-12-01";
 const PUBLIC_CLOUD: &str = "https://management.azure.com/";

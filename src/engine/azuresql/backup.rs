@@ -31,7 +31,7 @@ pub(super) fn run(
     progress: &dyn Progress,
 ) -> Result<Exported> {
     let db = cfg.database()?;
-    let (login, password) = cfg.options.credentials()?;
+    let login = cfg.options.credentials()?;
     if cfg.staging_server.is_none() && !cfg.no_staging {
         return Err(Error::usage(format!(
             "backup of `{}` needs a staging server for the database copy",
@@ -87,7 +87,7 @@ pub(super) fn run(
             &arm,
             &export_server,
             &export_db,
-            &Transfer::new(&container, &uri, login, &password),
+            &Transfer::new(&container, &uri, &login),
             timeout,
             progress,
         )?;

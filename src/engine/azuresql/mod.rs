@@ -30,6 +30,10 @@ pub struct AzureOptions {
     /// Where that login's password is read from, when it is needed (a
     /// listing of databases does not need it).
     pub password: Option<SqlPassword>,
+    /// Instead of a login: the resource id of a user-assigned managed
+    /// identity the services authenticate as (to the database, and to the
+    /// staging container when no key or SAS is configured for it).
+    pub managed_identity: Option<String>,
     /// How long one copy, export or import may take.
     pub operation_timeout: Duration,
     /// Where the server is, when the URL does not say.
@@ -43,11 +47,22 @@ impl Default for AzureOptions {
             staging_container: None,
             login: None,
             password: None,
+            managed_identity: None,
             operation_timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             subscription: None,
             resource_group: None,
         }
     }
+}
+
+/// How the export and import services authenticate to the database.
+pub enum Login {
+    Sql {
+        login: String,
+        password: Zeroizing<String>,
+    },
+    /// A user-assigned managed identity's resource id.
+    Identity(String),
 }
 
 /// Where the SQL login's password is: never the password itself, so that
@@ -99,13 +114,19 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 6 * 3600;
 
 impl AzureOptions {
     /// The login and password, or advice on where to give them.
-    fn credentials(&self) -> Result<(&str, Zeroizing<String>)> {
+    fn credentials(&self) -> Result<Login> {
+        if let Some(id) = &self.managed_identity {
+            return Ok(Login::Identity(id.clone()));
+        }
         match (&self.login, &self.password) {
-            (Some(l), Some(p)) => Ok((l, p.read()?)),
+            (Some(l), Some(p)) => Ok(Login::Sql {
+                login: l.clone(),
+                password: p.read()?,
+            }),
             _ => Err(Error::usage(
                 "the export and import services need the server's SQL login",
             )
-            .with_hint("give --sql-login NAME and --sql-password-env VAR (or --sql-password-file FILE)")),
+            .with_hint("give --sql-login NAME and --sql-password-env VAR (or --sql-password-file FILE), or --sql-managed-identity RESOURCE_ID")),
         }
     }
 
@@ -123,7 +144,7 @@ impl AzureOptions {
             Error::usage("Azure SQL needs a staging container for the package")
                 .with_hint("give --staging-container azure://ACCOUNT/CONTAINER")
         })?;
-        staging::StagingContainer::open(location)
+        staging::StagingContainer::open(location, self.managed_identity.as_deref())
     }
 }
 

@@ -248,14 +248,13 @@ pub fn delete(arm: &Arm, server: &Server, name: &str, timeout: Duration) -> Resu
     operation::wait(arm, first, &what, timeout, &crate::progress::NoProgress).map(|_| ())
 }
 
-/// Where an export writes, or an import reads, a package, and the SQL
-/// login the service connects to the database with. Never shown.
+/// Where an export writes, or an import reads, a package, and how the
+/// service connects to the database. Never shown.
 pub struct Transfer<'a> {
     pub storage_key_type: &'a str,
     pub storage_key: &'a str,
     pub storage_uri: &'a str,
-    pub login: &'a str,
-    pub password: &'a str,
+    pub login: &'a super::Login,
 }
 
 impl<'a> Transfer<'a> {
@@ -263,27 +262,34 @@ impl<'a> Transfer<'a> {
     pub fn new(
         container: &'a super::staging::StagingContainer,
         uri: &'a str,
-        login: &'a str,
-        password: &'a str,
+        login: &'a super::Login,
     ) -> Transfer<'a> {
         Transfer {
             storage_key_type: container.key_type,
             storage_key: &container.key,
             storage_uri: uri,
             login,
-            password,
         }
     }
 
     fn body(&self) -> serde_json::Value {
-        json!({
+        let mut body = json!({
             "storageKeyType": self.storage_key_type,
             "storageKey": self.storage_key,
             "storageUri": self.storage_uri,
-            "administratorLogin": self.login,
-            "administratorLoginPassword": self.password,
-            "authenticationType": "Sql",
-        })
+        });
+        match self.login {
+            super::Login::Sql { login, password } => {
+                body["administratorLogin"] = json!(login);
+                body["administratorLoginPassword"] = json!(password.as_str());
+                body["authenticationType"] = json!("Sql");
+            }
+            super::Login::Identity(id) => {
+                body["administratorLogin"] = json!(id);
+                body["authenticationType"] = json!("ManagedIdentity");
+            }
+        }
+        body
     }
 }
 

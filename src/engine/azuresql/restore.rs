@@ -30,7 +30,7 @@ pub(super) fn run(
     }
     let db = cfg.database()?;
     // The target URL comes with the restore's options, not the engine's.
-    let (login, password) = opts.azure.credentials()?;
+    let login = opts.azure.credentials()?;
     let container = opts.azure.container()?;
     let arm = Arm::new(cfg.url.management.as_ref())?;
     progress.phase("finding the server");
@@ -72,7 +72,7 @@ pub(super) fn run(
             &arm,
             &server,
             db,
-            &Transfer::new(&container, &uri, login, &password),
+            &Transfer::new(&container, &uri, &login),
             timeout,
             progress,
         )

@@ -28,7 +28,9 @@ impl std::fmt::Debug for StagingContainer {
 
 impl StagingContainer {
     /// Open (and create when missing) the container at `location`.
-    pub fn open(location: &str) -> Result<StagingContainer> {
+    /// With `identity` (a managed identity's resource id), an Entra ID
+    /// credential for the container is fine: the services use the identity.
+    pub fn open(location: &str, identity: Option<&str>) -> Result<StagingContainer> {
         let url = AzureUrl::parse(location).map_err(|e| {
             Error::usage(format!("bad --staging-container: {e}"))
                 .with_hint("give azure://ACCOUNT/CONTAINER[/prefix]")
@@ -39,12 +41,15 @@ impl StagingContainer {
         let (key_type, key) = match &resolved.credential {
             Credential::SharedKey { key, .. } => ("StorageAccessKey", key.clone()),
             Credential::Sas(sas) => ("SharedAccessKey", format!("?{sas}")),
+            Credential::Entra(_) if identity.is_some() => {
+                ("ManagedIdentity", identity.unwrap_or_default().to_string())
+            }
             Credential::Entra(_) => {
                 return Err(Error::new(
                     Kind::Auth,
                     format!("the export service needs a key or SAS for staging container `{url}`"),
                 )
-                .with_hint("set AZURE_STORAGE_KEY (or AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING) for the staging account"));
+                .with_hint("set AZURE_STORAGE_KEY (or AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING) for the staging account, or give --sql-managed-identity with an identity that may write to it"));
             }
         };
         let storage = AzureStorage::open(location)?;

@@ -14,6 +14,7 @@ pub(super) fn check_engine_keys(s: &SourceSpec) -> std::result::Result<(), (&'st
             ("sql-login", s.sql_login.is_some()),
             ("sql-password-env", s.sql_password_env.is_some()),
             ("sql-password-file", s.sql_password_file.is_some()),
+            ("sql-managed-identity", s.sql_managed_identity.is_some()),
             ("operation-timeout", s.operation_timeout.is_some()),
         ] {
             if set {
@@ -193,11 +194,22 @@ fn azuresql_keys(s: &SourceSpec) -> std::result::Result<(), (&'static str, Strin
             format!("source `{n}` has both staging-server and no-staging; give one"),
         ));
     }
-    if s.sql_login.is_none() || (s.sql_password_env.is_none() == s.sql_password_file.is_none()) {
+    let sql_login =
+        s.sql_login.is_some() || s.sql_password_env.is_some() || s.sql_password_file.is_some();
+    if s.sql_managed_identity.is_some() && sql_login {
+        return Err((
+            "sql-managed-identity",
+            format!("source `{n}` names both a SQL login and sql-managed-identity; give one"),
+        ));
+    }
+    if s.sql_managed_identity.is_none()
+        && (s.sql_login.is_none()
+            || (s.sql_password_env.is_none() == s.sql_password_file.is_none()))
+    {
         return Err((
             "source",
             format!(
-                "azuresql source `{n}` needs `sql-login` and one of `sql-password-env` or `sql-password-file`"
+                "azuresql source `{n}` needs `sql-login` and one of `sql-password-env` or `sql-password-file` (or `sql-managed-identity`)"
             ),
         ));
     }
