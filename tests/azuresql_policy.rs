@@ -183,3 +183,24 @@ fn a_managed_identity_replaces_the_sql_login() {
     assert!(body.get("administratorLoginPassword").is_none(), "{body:#}");
     w.assert_staging_empty();
 }
+
+#[test]
+fn a_missing_permission_names_the_action_and_the_role() {
+    let w = World::new();
+    w.arm.polls_before_done(0);
+    w.arm.deny("PUT", "/databases/");
+    let out = w.backup("shop", &[]);
+    // One database of a backup failed: 1, its kind says why.
+    out.expect_code(1);
+    assert_eq!(
+        out.json()["databases"][0]["error_kind"],
+        "auth",
+        "{}",
+        out.stdout
+    );
+    let said = &out.stderr;
+    assert!(said.contains("not allowed to"), "{said}");
+    assert!(said.contains("Microsoft.Sql/servers/databases"), "{said}");
+    assert!(said.contains("SQL Server Contributor"), "{said}");
+    w.assert_staging_empty();
+}
