@@ -204,3 +204,19 @@ fn a_missing_permission_names_the_action_and_the_role() {
     assert!(said.contains("SQL Server Contributor"), "{said}");
     w.assert_staging_empty();
 }
+
+#[test]
+fn a_restore_to_azure_sql_is_not_dispatched_to_workers() {
+    let w = World::new();
+    let out = w.run(w.cmd().args([
+        "restore",
+        "latest",
+        "--to",
+        &w.url(SERVER, "shop_copy"),
+        "--dispatch",
+        "azure-queue://devstoreaccount1/jobs",
+    ]));
+    out.expect_code(2);
+    assert!(out.stderr.contains("--dispatch"), "{}", out.stderr);
+    assert!(w.arm_requests().is_empty());
+}

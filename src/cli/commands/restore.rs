@@ -195,6 +195,15 @@ fn sh_quote(s: &str) -> String {
 }
 
 pub fn run(g: &Global, a: &RestoreArgs, out: &Output) -> Result<i32> {
+    // A job carries no SQL login or staging container, and the import runs
+    // in Azure anyway: only the package's upload would move to a worker.
+    if a.dispatch.dispatch.is_some() && sqlvault::engine::azuresql::is_azuresql_url(&a.to) {
+        return Err(
+            Error::usage("a restore to Azure SQL runs here, not through --dispatch").with_hint(
+                "leave out --dispatch: the import runs in Azure, sqlvault only uploads the package",
+            ),
+        );
+    }
     let repo = match &a.policy {
         Some(file) => {
             let policy = sqlvault::policy::Policy::load(file)?;
