@@ -300,6 +300,43 @@ fn bad_input_fails_with_one_clear_line_and_leaves_nothing() {
     assert!(out.stderr.contains("--lock-wait-timeout"), "{}", out.stderr);
     assert!(t0.elapsed() < Duration::from_secs(20));
 
+    // A dump tool older than the server may not know its syntax: refused,
+    // naming both versions' series and where to point sqlvault instead.
+    let old_tools = scratch.join("old-tools");
+    std::fs::create_dir(&old_tools).unwrap();
+    let fake = old_tools.join("mariadb-dump");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'mariadb-dump  Ver 10.19 Distrib 10.5.1-MariaDB, for debian-linux-gnu (x86_64)'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let client = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v mariadb"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(client.trim(), old_tools.join("mariadb")).unwrap();
+    let out = run(cmd(&v)
+        .env("SQLVAULT_MARIADB_BINDIR", &old_tools)
+        .arg("backup")
+        .arg(url("bad_src")));
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("10.5.1-MariaDB is older than the MariaDB 10.11 server"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("SQLVAULT_MARIADB_BINDIR"),
+        "{}",
+        out.stderr
+    );
+
     // A point restored to a target of another engine is refused.
     let out = run(cmd(&v).args(["--json", "backup"]).arg(url("bad_src")));
     out.expect_code(0);

@@ -80,6 +80,7 @@ pub(super) fn run(
         .query_first("SELECT VERSION()")
         .map_err(|e| query_error("reading the server version", &e))?
         .unwrap_or_default();
+    let tool_note = tools::check_against(&tools.version, &server_version)?;
     let transactional = catalog::transactional_engines(first)?;
     let mut tables = catalog::tables(first, &database)?;
     let not_consistent: Vec<String> = tables
@@ -151,7 +152,7 @@ pub(super) fn run(
             .collect(),
         None,
     );
-    let note = (!not_consistent.is_empty()).then(|| {
+    let consistency_note = (!not_consistent.is_empty()).then(|| {
         format!(
             "{} table{} without transactions read while writers may have changed {}: {}",
             not_consistent.len(),
@@ -164,6 +165,8 @@ pub(super) fn run(
             not_consistent.join(", ")
         )
     });
+    let notes: Vec<String> = consistency_note.into_iter().chain(tool_note).collect();
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
     let meta = MariaMeta {
         server_version,
         mariadb: snap.mariadb,

@@ -166,3 +166,77 @@ mod tests {
         assert_eq!(pwd.unwrap(), "s3cret");
     }
 }
+
+/// A version string's major and minor numbers and whether it is MariaDB's
+/// (`10.11.14-MariaDB-0+deb12u2` → `(10, 11, true)`; `8.0.36` → `(8, 0, false)`).
+fn release(v: &str) -> Option<(u32, u32, bool)> {
+    let mut nums = v.split(|c: char| !c.is_ascii_digit());
+    let major = nums.next()?.parse().ok()?;
+    let minor = nums.next()?.parse().ok()?;
+    Some((major, minor, v.to_ascii_lowercase().contains("mariadb")))
+}
+
+/// Whether the dump tool can write the server's schema. An older tool of
+/// the same kind may not know newer syntax (it would write a schema that
+/// restores differently), so it is refused; a tool of the other kind
+/// (MySQL's against MariaDB, or the reverse) usually works and is noted.
+pub fn check_against(dump_version: &str, server_version: &str) -> Result<Option<String>> {
+    let (Some(dump), Some(server)) = (release(dump_version), release(server_version)) else {
+        return Ok(None);
+    };
+    let kind = |mariadb: bool| if mariadb { "MariaDB" } else { "MySQL" };
+    if dump.2 != server.2 {
+        return Ok(Some(format!(
+            "schema written by {}'s dump tool {dump_version} from a {} {server_version} server",
+            kind(dump.2),
+            kind(server.2)
+        )));
+    }
+    if (dump.0, dump.1) < (server.0, server.1) {
+        return Err(Error::usage(format!(
+            "the dump tool {dump_version} is older than the {} {}.{} server",
+            kind(server.2),
+            server.0,
+            server.1
+        ))
+        .with_hint(format!(
+            "install the {} client tools of {}.{} or newer, or set {BINDIR_ENV} to where they are",
+            kind(server.2),
+            server.0,
+            server.1
+        )));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn an_older_dump_tool_is_refused_and_another_kind_noted() {
+        assert!(
+            check_against("10.11.14-MariaDB", "10.11.14-MariaDB-0+deb12u2")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            check_against("11.4.2-MariaDB", "10.11.6-MariaDB")
+                .unwrap()
+                .is_none()
+        );
+        let e = check_against("10.5.23-MariaDB", "11.4.2-MariaDB-log").unwrap_err();
+        assert!(
+            e.message.contains("older than the MariaDB 11.4 server"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.kind, crate::error::Kind::Usage);
+        let note = check_against("10.11.14-MariaDB", "8.0.36")
+            .unwrap()
+            .unwrap();
+        assert!(note.contains("MariaDB's dump tool"), "{note}");
+        assert!(note.contains("MySQL 8.0.36 server"), "{note}");
+        assert!(check_against("unknown", "8.0.36").unwrap().is_none());
+    }
+}
