@@ -28,10 +28,86 @@ pub struct Server {
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
+static TLS_SERVER: OnceLock<Server> = OnceLock::new();
 
 /// The server of this test binary, started on first use.
 pub fn server() -> &'static Server {
-    SERVER.get_or_init(Server::start)
+    SERVER.get_or_init(|| Server::start(false))
+}
+
+/// A second server that also offers TLS, with a certificate for
+/// 127.0.0.1 and localhost signed by the authority in [`Server::tls_ca`].
+pub fn tls_server() -> &'static Server {
+    TLS_SERVER.get_or_init(|| Server::start(true))
+}
+
+/// A certificate authority and a server certificate it signed, made by
+/// the `openssl` command in `dir`: `ca.pem`, `server.pem`, `server.key`.
+pub fn make_certificates(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=sqlvault test authority",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    ];
+    for args in steps {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl (scripts/test-deps installs it): {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 fn is_root() -> bool {
@@ -60,13 +136,13 @@ fn free_port() -> u16 {
 }
 
 extern "C" fn stop_at_exit() {
-    if let Some(s) = SERVER.get() {
+    for s in [SERVER.get(), TLS_SERVER.get()].into_iter().flatten() {
         s.stop();
     }
 }
 
 impl Server {
-    fn start() -> Server {
+    fn start(tls: bool) -> Server {
         let mariadbd = program("mariadbd");
         let install_db = program("mariadb-install-db");
         let dir = tempfile::Builder::new()
@@ -96,6 +172,18 @@ impl Server {
         let port = free_port();
         let socket = dir.join("mysqld.sock");
         let log = dir.join("error.log");
+        let mut tls_args = Vec::new();
+        if tls {
+            let certs = dir.join("tls");
+            make_certificates(&certs);
+            for (opt, file) in [
+                ("ca", "ca.pem"),
+                ("cert", "server.pem"),
+                ("key", "server.key"),
+            ] {
+                tls_args.push(format!("--ssl-{opt}={}", certs.join(file).display()));
+            }
+        }
         let child = Command::new(mariadbd)
             .arg("--no-defaults")
             .args(as_root)
@@ -118,6 +206,7 @@ impl Server {
                 "--skip-innodb-doublewrite",
                 "--max-connections=100",
             ])
+            .args(&tls_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -130,8 +219,12 @@ impl Server {
             pid: child.id(),
         };
         spawn_watchdog(s.pid, &dir);
-        // SAFETY: registering a plain function; it runs once at exit.
-        unsafe { libc::atexit(stop_at_exit) };
+        // SAFETY: registering a plain function; it runs at exit and stops
+        // whichever servers were started.
+        static REGISTERED: std::sync::Once = std::sync::Once::new();
+        REGISTERED.call_once(|| unsafe {
+            libc::atexit(stop_at_exit);
+        });
         // Never waited for here: stop() reaps it.
         std::mem::forget(child);
         s.wait_until_ready(&log);
@@ -183,6 +276,20 @@ impl Server {
             libc::waitpid(self.pid as i32, std::ptr::null_mut(), 0);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// The authority that signed the TLS server's certificate.
+    pub fn tls_ca(&self) -> PathBuf {
+        self.dir.join("tls").join("ca.pem")
+    }
+
+    /// How many TLS handshakes the server has accepted.
+    pub fn tls_accepts(&self) -> u64 {
+        let row: Option<(String, String)> = self
+            .client()
+            .query_first("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'")
+            .unwrap();
+        row.map(|(_, v)| v.parse().unwrap()).unwrap_or(0)
     }
 
     /// The server over TCP, with no password in the URL.
