@@ -29,16 +29,44 @@ pub struct Server {
 
 static SERVER: OnceLock<Server> = OnceLock::new();
 static TLS_SERVER: OnceLock<Server> = OnceLock::new();
+static REPLICA: OnceLock<Server> = OnceLock::new();
+
+/// What a test server is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Plain,
+    /// Also offers TLS.
+    Tls,
+    /// A read-only replica of [`server`].
+    Replica,
+}
 
 /// The server of this test binary, started on first use.
 pub fn server() -> &'static Server {
-    SERVER.get_or_init(|| Server::start(false))
+    SERVER.get_or_init(|| Server::start(Role::Plain))
 }
 
 /// A second server that also offers TLS, with a certificate for
 /// 127.0.0.1 and localhost signed by the authority in [`Server::tls_ca`].
 pub fn tls_server() -> &'static Server {
-    TLS_SERVER.get_or_init(|| Server::start(true))
+    TLS_SERVER.get_or_init(|| Server::start(Role::Tls))
+}
+
+/// A read-only replica of [`server`] (a standby), replicating everything
+/// from the start of its binary log.
+pub fn replica() -> &'static Server {
+    REPLICA.get_or_init(|| {
+        let primary = server();
+        let r = Server::start(Role::Replica);
+        r.client()
+            .query_drop(format!(
+                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='root', \
+                 MASTER_PASSWORD='{MARIADB_PASSWORD}', MASTER_USE_GTID=slave_pos; START SLAVE",
+                primary.port
+            ))
+            .unwrap();
+        r
+    })
 }
 
 /// A certificate authority and a server certificate it signed, made by
@@ -136,13 +164,16 @@ fn free_port() -> u16 {
 }
 
 extern "C" fn stop_at_exit() {
-    for s in [SERVER.get(), TLS_SERVER.get()].into_iter().flatten() {
+    for s in [REPLICA.get(), SERVER.get(), TLS_SERVER.get()]
+        .into_iter()
+        .flatten()
+    {
         s.stop();
     }
 }
 
 impl Server {
-    fn start(tls: bool) -> Server {
+    fn start(role: Role) -> Server {
         let mariadbd = program("mariadbd");
         let install_db = program("mariadb-install-db");
         let dir = tempfile::Builder::new()
@@ -173,7 +204,7 @@ impl Server {
         let socket = dir.join("mysqld.sock");
         let log = dir.join("error.log");
         let mut tls_args = Vec::new();
-        if tls {
+        if role == Role::Tls {
             let certs = dir.join("tls");
             make_certificates(&certs);
             for (opt, file) in [
@@ -198,7 +229,15 @@ impl Server {
             .arg("--skip-name-resolve")
             // A binary log, so backups record their position in it.
             .arg(format!("--log-bin={}", dir.join("binlog").display()))
-            .arg("--server-id=1")
+            .arg(format!(
+                "--server-id={}",
+                if role == Role::Replica { 2 } else { 1 }
+            ))
+            .args(if role == Role::Replica {
+                &["--read-only"][..]
+            } else {
+                &[]
+            })
             // Speed over durability: the data dies with the tests.
             .args([
                 "--innodb-buffer-pool-size=64M",
@@ -285,9 +324,39 @@ impl Server {
 
     /// How many TLS handshakes the server has accepted.
     pub fn tls_accepts(&self) -> u64 {
+        self.status("Ssl_accepts")
+    }
+
+    /// Wait until this replica has applied everything its primary wrote.
+    pub fn catch_up(&self, primary: &Server) {
+        let target: String = primary
+            .client()
+            .query_first("SELECT @@gtid_binlog_pos")
+            .unwrap()
+            .unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let applied: String = self
+                .client()
+                .query_first("SELECT @@gtid_slave_pos")
+                .unwrap()
+                .unwrap_or_default();
+            if applied == target {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replica is at {applied}, not {target}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A counter of `SHOW GLOBAL STATUS`.
+    pub fn status(&self, name: &str) -> u64 {
         let row: Option<(String, String)> = self
             .client()
-            .query_first("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'")
+            .query_first(format!("SHOW GLOBAL STATUS LIKE '{name}'"))
             .unwrap();
         row.map(|(_, v)| v.parse().unwrap()).unwrap_or(0)
     }
