@@ -500,26 +500,48 @@ impl Server {
     }
 
     /// Every base table's rows in `db`, sorted, with every column
-    /// (generated and invisible ones too) as the server's text.
+    /// (generated and invisible ones too) as the server's text; for a
+    /// system-versioned table, its past rows and every row's period too.
     pub fn contents(&self, db: &str) -> Contents {
         let mut c = self.client();
         c.query_drop("SET NAMES utf8mb4").unwrap();
         let mut out = Contents::new();
         for table in self.tables(db) {
-            let columns: Vec<String> = c
+            let described: Vec<(String, Option<String>)> = c
                 .exec(
-                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
+                    "SELECT COLUMN_NAME, GENERATION_EXPRESSION FROM information_schema.COLUMNS \
                      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
                     (db, &table),
                 )
                 .unwrap();
+            let mut columns: Vec<String> = described.iter().map(|(c, _)| c.clone()).collect();
+            // A system-versioned table: its history too, with each row's
+            // period (invisible columns the server adds, unless declared).
+            let versioned: Option<String> = c
+                .exec_first(
+                    "SELECT TABLE_NAME FROM information_schema.TABLES \
+                     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE = 'SYSTEM VERSIONED'",
+                    (db, &table),
+                )
+                .unwrap();
+            let period = if versioned.is_some() {
+                if !described
+                    .iter()
+                    .any(|(_, g)| g.as_deref() == Some("ROW START"))
+                {
+                    columns.extend(["row_start".to_string(), "row_end".to_string()]);
+                }
+                " FOR SYSTEM_TIME ALL"
+            } else {
+                ""
+            };
             let list = columns
                 .iter()
                 .map(|c| quote_ident(c))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "SELECT {list} FROM {}.{}",
+                "SELECT {list} FROM {}.{}{period}",
                 quote_ident(db),
                 quote_ident(&table)
             );

@@ -266,7 +266,7 @@ impl Reading<'_> {
 
 /// What reads part `part` of table `t` (every part when `bounds` is empty).
 pub(super) fn select_sql(database: &str, t: &TableInfo, bounds: &[i128], part: u32) -> String {
-    let mut sql = format!("SELECT {} FROM {}", t.column_list(), t.quoted(database));
+    let mut sql = format!("SELECT {} FROM {}", t.column_list(), t.read_from(database));
     if let Some(key) = t.split_key.as_deref().filter(|_| !bounds.is_empty()) {
         let k = quote_ident(key);
         let p = part as usize;
@@ -372,6 +372,7 @@ mod tests {
             rows_estimate: 0,
             parts: 3,
             split_key: Some("id".into()),
+            history: false,
         };
         let b = [10, 20];
         assert_eq!(
@@ -383,6 +384,12 @@ mod tests {
         assert_eq!(
             select_sql("db", &t, &[], 0),
             "SELECT `id`, `v` FROM `db`.`t`"
+        );
+        // A table with history is read whole, past rows included.
+        let h = TableInfo { history: true, ..t };
+        assert_eq!(
+            select_sql("db", &h, &b, 2),
+            "SELECT `id`, `v` FROM `db`.`t` FOR SYSTEM_TIME ALL WHERE `id` >= 20"
         );
     }
 }

@@ -50,6 +50,11 @@ pub struct TableInfo {
     /// The integer primary key column ranges split on (not stored).
     #[serde(skip)]
     pub split_key: Option<String>,
+    /// A system-versioned table whose history is kept: its rows are read
+    /// `FOR SYSTEM_TIME ALL`, and the last two columns are its row start
+    /// and row end (restored with `system_versioning_insert_history`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history: bool,
 }
 
 fn one() -> u32 {
@@ -72,6 +77,16 @@ impl TableInfo {
             .map(|c| quote_ident(c))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// `db`.`t`, and for a table with history `FOR SYSTEM_TIME ALL`: what
+    /// a select of its rows reads from.
+    pub fn read_from(&self, database: &str) -> String {
+        if self.history {
+            format!("{} FOR SYSTEM_TIME ALL", self.quoted(database))
+        } else {
+            self.quoted(database)
+        }
     }
 
     /// The stream of part `part`.
@@ -109,22 +124,22 @@ pub fn transactional_engines(c: &mut Conn) -> Result<BTreeSet<String>> {
     .collect())
 }
 
-type TableRow = (String, Option<String>, Option<u64>, Option<u64>);
+type TableRow = (String, Option<String>, Option<u64>, Option<u64>, String);
 
 /// The base tables of `database` (system-versioned ones included; views
 /// and sequences live in the schema), each with its stored columns.
 pub fn tables(c: &mut Conn, database: &str) -> Result<Vec<TableInfo>> {
     let rows: Vec<TableRow> = c
         .exec(
-            "SELECT TABLE_NAME, ENGINE, DATA_LENGTH, TABLE_ROWS FROM information_schema.TABLES \
+            "SELECT TABLE_NAME, ENGINE, DATA_LENGTH, TABLE_ROWS, TABLE_TYPE FROM information_schema.TABLES \
              WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
              ORDER BY TABLE_NAME",
             (database,),
         )
         .map_err(|e| query_error("listing tables", &e))?;
-    let columns: Vec<(String, String, String)> = c
+    let columns: Vec<(String, String, String, Option<String>)> = c
         .exec(
-            "SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS \
+            "SELECT TABLE_NAME, COLUMN_NAME, EXTRA, GENERATION_EXPRESSION FROM information_schema.COLUMNS \
              WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
             (database,),
         )
@@ -141,7 +156,7 @@ pub fn tables(c: &mut Conn, database: &str) -> Result<Vec<TableInfo>> {
         )
         .map_err(|e| query_error("listing primary keys", &e))?;
     let mut out = Vec::with_capacity(rows.len());
-    for (name, engine, bytes, rows_estimate) in rows {
+    for (name, engine, bytes, rows_estimate, table_type) in rows {
         let Some(engine) = engine else {
             return Err(Error::database(format!(
                 "the server cannot open table `{database}`.`{name}`"
@@ -150,11 +165,27 @@ pub fn tables(c: &mut Conn, database: &str) -> Result<Vec<TableInfo>> {
                 "repair or drop the table (CHECK TABLE names the problem), then back up again",
             ));
         };
-        let cols: Vec<String> = columns
+        let mut cols: Vec<String> = columns
             .iter()
-            .filter(|(t, _, extra)| t == &name && !extra.to_ascii_uppercase().contains("GENERATED"))
-            .map(|(_, c, _)| c.clone())
+            .filter(|(t, _, extra, _)| {
+                t == &name && !extra.to_ascii_uppercase().contains("GENERATED")
+            })
+            .map(|(_, c, _, _)| c.clone())
             .collect();
+        let history = table_type == "SYSTEM VERSIONED";
+        if history {
+            // Named columns when the table declares them, else the
+            // invisible ones the server adds.
+            let period = |which: &str, implicit: &str| {
+                columns
+                    .iter()
+                    .find(|(t, _, _, g)| t == &name && g.as_deref() == Some(which))
+                    .map(|(_, c, _, _)| c.clone())
+                    .unwrap_or_else(|| implicit.to_string())
+            };
+            cols.push(period("ROW START", "row_start"));
+            cols.push(period("ROW END", "row_end"));
+        }
         let pk: Vec<&(String, String, String)> =
             keys.iter().filter(|(t, _, _)| t == &name).collect();
         let split_key = match pk.as_slice() {
@@ -170,6 +201,7 @@ pub fn tables(c: &mut Conn, database: &str) -> Result<Vec<TableInfo>> {
             rows_estimate: rows_estimate.unwrap_or(0),
             parts: 1,
             split_key,
+            history,
         });
     }
     Ok(out)

@@ -70,7 +70,7 @@ fn digest(
 ) -> Result<TableFingerprint> {
     if level == CheckLevel::Quick {
         let rows: Option<u64> = c
-            .query_first(format!("SELECT COUNT(*) FROM {}", t.quoted(database)))
+            .query_first(format!("SELECT COUNT(*) FROM {}", t.read_from(database)))
             .map_err(|e| query_error(&format!("counting the rows of {}", t.name), &e))?;
         return Ok(TableFingerprint {
             name: t.name.clone(),

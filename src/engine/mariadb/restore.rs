@@ -286,6 +286,16 @@ pub(super) fn load_stream(
     database: &str,
     progress: &dyn Progress,
 ) -> Result<()> {
+    if t.history {
+        // History rows keep their own row start and end, which only this
+        // setting (MariaDB 10.11 and later) lets a load give.
+        c.query_drop("SET SESSION system_versioning_insert_history = 1")
+            .map_err(|e| {
+                query_error(&format!("restoring the history of `{}`", t.name), &e).with_hint(
+                    "restore into MariaDB 10.11 or newer, with secure_timestamp = NO (the default)",
+                )
+            })?;
+    }
     let (reader, mut writer) =
         std::io::pipe().map_err(|e| Error::database(format!("cannot create a pipe: {e}")))?;
     std::thread::scope(|s| {
