@@ -12,16 +12,18 @@ as_root=()
 case "$cmd" in
 start)
   port=${3:?port}
-  mkdir -p "$dir"
+  # A server's own tmpdir: each one deletes every #sql* file in its tmpdir
+  # when it starts, which would break any other server sharing /tmp.
+  mkdir -p "$dir/tmp"
   fresh=
   if [ ! -d "$dir/data/mysql" ]; then
     mariadb-install-db --no-defaults "${as_root[@]}" --auth-root-authentication-method=normal \
-      --skip-test-db --skip-name-resolve --datadir="$dir/data" >"$dir/install.log" 2>&1
+      --skip-test-db --skip-name-resolve --datadir="$dir/data" --tmpdir="$dir/tmp" >"$dir/install.log" 2>&1
     fresh=1
   fi
   # The same settings serve every tool measured: a buffer pool that holds
   # the data set, and commits that do not wait for the disk.
-  mariadbd --no-defaults "${as_root[@]}" --datadir="$dir/data" --port="$port" \
+  mariadbd --no-defaults "${as_root[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" --port="$port" \
     --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
     --log-error="$dir/error.log" --skip-name-resolve --log-bin="$dir/binlog" --server-id=1 \
     --innodb-buffer-pool-size=3G --innodb-log-file-size=1G --innodb-flush-log-at-trx-commit=2 \

@@ -182,6 +182,12 @@ impl Server {
             .unwrap()
             .keep();
         let data = dir.join("data");
+        // A server deletes every `#sql*` file in its tmpdir when it starts:
+        // with a shared /tmp, one test's server would remove another's
+        // temporary tables while mariadb-install-db is still using them.
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let tmpdir = format!("--tmpdir={}", tmp.display());
         let as_root: &[&str] = if is_root() { &["--user=root"] } else { &[] };
         let out = Command::new(install_db)
             .arg("--no-defaults")
@@ -192,6 +198,7 @@ impl Server {
                 "--skip-name-resolve",
             ])
             .arg(format!("--datadir={}", data.display()))
+            .arg(&tmpdir)
             .output()
             .unwrap();
         assert!(
@@ -219,6 +226,7 @@ impl Server {
             .arg("--no-defaults")
             .args(as_root)
             .arg(format!("--datadir={}", data.display()))
+            .arg(&tmpdir)
             .arg(format!("--port={port}"))
             .arg("--bind-address=127.0.0.1")
             .arg(format!("--socket={}", socket.display()))
