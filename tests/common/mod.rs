@@ -116,6 +116,19 @@ pub fn run(cmd: &mut Command) -> Out {
     Out::from_output(cmd.output().expect("the binary runs"))
 }
 
+/// Run to completion and fail if `secret` shows up in stdout or stderr.
+#[track_caller]
+pub fn run_hiding(cmd: &mut Command, secret: &str) -> Out {
+    let out = run(cmd);
+    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !text.contains(secret),
+            "a password leaked in {name}:\n{text}"
+        );
+    }
+    out
+}
+
 #[track_caller]
 pub fn assert_no_password(out: &Out) {
     for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
