@@ -23,14 +23,7 @@ fn pg_cmd(v: &Vault) -> Command {
 }
 
 fn run(c: &mut Command) -> Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(
-            !text.contains(PG_PASSWORD),
-            "the database password leaked:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(c, PG_PASSWORD)
 }
 
 fn server_url() -> String {

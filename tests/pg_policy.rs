@@ -13,11 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn run(c: &mut Command) -> Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(!text.contains(PG_PASSWORD), "the password leaked:\n{text}");
-    }
-    out
+    common::run_hiding(c, PG_PASSWORD)
 }
 
 /// The binary with the policy's password variable set and no PG* variable,

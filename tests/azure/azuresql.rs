@@ -6,11 +6,11 @@
 //! database. Failures (throttling, outages, a failed or endless export, a
 //! wrong SQL login, a denied delete) leave nothing behind unsaid.
 
-mod arm_contract;
-mod azuresql_common;
-mod azurite;
-mod bacpac_common;
-mod common;
+use crate::arm_contract;
+use crate::azuresql_common;
+use crate::azurite;
+use crate::bacpac_common;
+use crate::common;
 
 use arm_contract::ArmServer;
 use arm_contract::client::call;

@@ -3,11 +3,8 @@
 //! --resource-group, and a backup stopped by a signal while the export
 //! runs: the staging copy and blob are removed all the same.
 
-mod arm_contract;
-mod azuresql_common;
-mod azurite;
-mod bacpac_common;
-mod common;
+use crate::azuresql_common;
+use crate::common;
 
 use azuresql_common::*;
 use std::process::Stdio;

@@ -2,9 +2,9 @@
 //! do) backed up straight from its blob, on a private Azurite: read with
 //! ranged requests, never copied to a local file, and restored identical.
 
-mod azurite;
-mod bacpac_common;
-mod common;
+use crate::azurite;
+use crate::bacpac_common;
+use crate::common;
 
 use azurite::Azurite;
 use bacpac_common::{entries, rows_by_table, shared};

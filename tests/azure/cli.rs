@@ -2,10 +2,9 @@
 //! and guarantees as with a local repository, access tiers and rehydration,
 //! and policies naming Azure repositories.
 
-mod azurite;
-#[path = "azurite/cli.rs"]
-mod azurite_cli;
-mod common;
+use crate::azurite;
+use crate::azurite_cli;
+use crate::common;
 
 use azurite::Azurite;
 use azurite_cli::*;

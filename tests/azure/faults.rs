@@ -3,10 +3,9 @@
 //! credentials. Errors are one line with a documented exit code, secrets
 //! never show, and no restore point is ever half-visible.
 
-mod azurite;
-#[path = "azurite/cli.rs"]
-mod azurite_cli;
-mod common;
+use crate::azurite;
+use crate::azurite_cli;
+use crate::common;
 
 use azurite::Azurite;
 use azurite_cli::*;

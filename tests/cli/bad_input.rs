@@ -6,7 +6,7 @@
 //! A missing source and a target that exists are part of the engine
 //! contract in tests/engine_conformance.rs.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Two `sqlvault backup` processes writing into one repository at the same
 //! time both succeed, and every point they make restores correctly.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

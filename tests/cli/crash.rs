@@ -8,7 +8,7 @@
 //! The repository here is unencrypted so that a ~60 MB backup takes long
 //! enough in a debug build for the signal to land in the phase it aims at.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::{Path, PathBuf};

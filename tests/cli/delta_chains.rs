@@ -6,7 +6,7 @@
 //! reports (deterministic on any machine); `scripts/bench-chains` times
 //! the same history on a larger database.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! `sqlvault init` (password in tests/fixtures/v1-password) and two backups
 //! of tests/fixtures/v1-source.db, the second after a change.
 
-mod common;
+use crate::common;
 
 use common::{Scratch, Vault, assert_same_db, fingerprint};
 use std::path::{Path, PathBuf};

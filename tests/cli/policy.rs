@@ -2,7 +2,7 @@
 //! runs overlap; auto-protection; giving up after 3 failures), prune and
 //! archive, against real SQLite files and a real repository.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! that started this: one damaged index object used to stop every
 //! restore, backup and prune.
 
-mod common;
+use crate::common;
 
 use common::{Scratch, Vault, add_fixture_rows, make_fixture, open, run};
 use serde_json::Value;

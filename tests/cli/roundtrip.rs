@@ -3,7 +3,7 @@
 //! unencrypted repositories, by id, prefix and `latest`, and through the
 //! default repository.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

@@ -3,8 +3,8 @@
 //! --defaults-file, over TCP and the Unix socket; and the errors of a
 //! wrong password and a server that is not there.
 
-mod common;
-mod mariadb_common;
+use crate::common;
+use crate::mariadb_common;
 
 use common::{Out, Scratch, Vault};
 use mariadb_common::{MARIADB_PASSWORD, server};
@@ -20,14 +20,7 @@ fn cmd(s: &Scratch) -> Command {
 }
 
 fn run(c: &mut Command) -> Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(
-            !text.contains(MARIADB_PASSWORD),
-            "the database password leaked:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(c, MARIADB_PASSWORD)
 }
 
 fn discover_json(c: &mut Command) -> Vec<Value> {

@@ -6,8 +6,8 @@
 //! table is read in key ranges by several connections; an existing target
 //! is refused without `--clean`; bad input fails clearly.
 
-mod common;
-mod mariadb_common;
+use crate::common;
+use crate::mariadb_common;
 
 use common::{Out, Scratch, Vault, point_of};
 use mariadb_common::{MARIADB_PASSWORD, assert_same_contents, encode, quote_ident, server};
@@ -24,14 +24,7 @@ fn cmd(v: &Vault) -> Command {
 }
 
 fn run(c: &mut Command) -> Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(
-            !text.contains(MARIADB_PASSWORD),
-            "the database password leaked:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(c, MARIADB_PASSWORD)
 }
 
 /// `mariadb://root@127.0.0.1:PORT/db`.
@@ -83,7 +76,7 @@ fn every_kind_of_object_and_value_comes_back_identical() {
             q = quote_ident(src)
         ),
     );
-    source(src, include_str!("fixtures/mariadb_fidelity.sql"));
+    source(src, include_str!("../fixtures/mariadb_fidelity.sql"));
 
     let scratch = Scratch::new();
     let v = Vault::init(&scratch, scratch.join("repo"));

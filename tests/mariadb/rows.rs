@@ -3,7 +3,7 @@
 //! 4-byte characters, JSON, exact decimals, microseconds, bits) come back
 //! byte for byte through `LOAD DATA LOCAL INFILE`, with equal fingerprints.
 
-mod mariadb_common;
+use crate::mariadb_common;
 
 use mariadb_common::server;
 use mysql::prelude::Queryable;

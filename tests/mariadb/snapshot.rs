@@ -3,7 +3,7 @@
 //! binary log position is recorded, and a user without the privilege the
 //! lock needs is told which one to grant.
 
-mod mariadb_common;
+use crate::mariadb_common;
 
 use mariadb_common::{MARIADB_PASSWORD, encode, server};
 use mysql::prelude::Queryable;

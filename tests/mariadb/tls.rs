@@ -5,8 +5,8 @@
 //! is refused, and `ssl-mode=required` against a server without TLS fails
 //! clearly.
 
-mod common;
-mod mariadb_common;
+use crate::common;
+use crate::mariadb_common;
 
 use common::{Out, Scratch, Vault, point_of};
 use mariadb_common::{
@@ -22,14 +22,7 @@ fn cmd(v: &Vault) -> Command {
 }
 
 fn run(c: &mut Command) -> Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(
-            !text.contains(MARIADB_PASSWORD),
-            "the password leaked:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(c, MARIADB_PASSWORD)
 }
 
 fn url(port: u16, db: &str, mode: &str, ca: &Path) -> String {

@@ -4,8 +4,8 @@
 //! A missing database, a wrong password and a target that is not empty
 //! are part of the engine contract in tests/engine_conformance.rs.
 
-mod common;
-mod pg_common;
+use crate::common;
+use crate::pg_common;
 
 use common::{Out, Scratch, Vault, point_of};
 use pg_common::{PG_PASSWORD, cluster};
@@ -18,14 +18,7 @@ fn pg_cmd(v: &Vault) -> Command {
 }
 
 fn run(c: &mut Command) -> Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(
-            !text.contains(PG_PASSWORD),
-            "the database password leaked:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(c, PG_PASSWORD)
 }
 
 #[track_caller]

@@ -3,8 +3,8 @@
 //! restores to times, LSNs and named restore points that must hold exactly
 //! the rows committed up to the target.
 
-mod common;
-mod pg_common;
+use crate::common;
+use crate::pg_common;
 
 use common::{Out, Rng, run as run_cmd};
 use pg_common::archiving::Archiving;

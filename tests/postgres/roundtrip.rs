@@ -6,8 +6,8 @@
 //! passwords, dedupe, `verify --restore`) is part of the engine contract
 //! in tests/engine_conformance.rs.
 
-mod common;
-mod pg_common;
+use crate::common;
+use crate::pg_common;
 
 use common::{Scratch, Vault, point_of};
 use pg_common::compare::{assert_same_contents, contents};
@@ -22,14 +22,7 @@ fn pg_cmd(v: &Vault) -> Command {
 }
 
 fn run(c: &mut Command) -> common::Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(
-            !text.contains(PG_PASSWORD),
-            "the database password leaked:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(c, PG_PASSWORD)
 }
 
 /// The streams of the only restore point of an unencrypted repository.

@@ -1,8 +1,8 @@
 //! Backups read from a hot standby: the data is the primary's, the restore
 //! point names the primary, and a server that is not a standby is refused.
 
-mod common;
-mod pg_common;
+use crate::common;
+use crate::pg_common;
 
 use common::{Scratch, Vault, point_of};
 use pg_common::compare::{assert_same_contents, contents};
@@ -16,11 +16,7 @@ fn pg_cmd(v: &Vault) -> Command {
 }
 
 fn run(c: &mut Command) -> common::Out {
-    let out = common::run(c);
-    for text in [&out.stdout, &out.stderr] {
-        assert!(!text.contains(PG_PASSWORD), "the password leaked:\n{text}");
-    }
-    out
+    common::run_hiding(c, PG_PASSWORD)
 }
 
 #[test]
