@@ -35,3 +35,12 @@ pub fn throughput_mib_s(bytes: u64, secs: f64) -> f64 {
         0.0
     }
 }
+
+/// A password kept in a file: its first line, without the line ending, so
+/// that files written by `echo` and by editors read the same.
+pub fn password_from_file(path: &std::path::Path) -> std::io::Result<zeroize::Zeroizing<String>> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path)?);
+    Ok(zeroize::Zeroizing::new(
+        text.lines().next().unwrap_or_default().to_string(),
+    ))
+}

@@ -42,11 +42,10 @@ pub struct AzureSqlArgs {
 
 impl AzureSqlArgs {
     pub fn options(&self) -> Result<AzureOptions> {
-        let password = match (&self.sql_password_env, &self.sql_password_file) {
-            (Some(var), _) => Some(SqlPassword::Env(var.clone())),
-            (None, Some(file)) => Some(SqlPassword::File(file.clone())),
-            (None, None) => None,
-        };
+        let password = SqlPassword::from_settings(
+            self.sql_password_env.as_ref(),
+            self.sql_password_file.as_ref(),
+        );
         if self.operation_timeout == 0 {
             return Err(Error::usage(
                 "--operation-timeout must be at least 1 second",

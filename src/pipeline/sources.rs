@@ -154,7 +154,7 @@ fn source_password(s: &SourceSpec) -> Result<Option<Password>> {
             .with_hint("set it in the environment of the scheduled run")
         })?)
     } else if let Some(f) = &s.password_file {
-        let text = std::fs::read_to_string(f).map_err(|e| {
+        let text = crate::util::password_from_file(f).map_err(|e| {
             Error::new(
                 Kind::Auth,
                 format!(
@@ -165,7 +165,7 @@ fn source_password(s: &SourceSpec) -> Result<Option<Password>> {
                 ),
             )
         })?;
-        Some(text.trim_end_matches(['\n', '\r']).to_string())
+        Some(text.to_string())
     } else {
         None
     };
@@ -285,11 +285,8 @@ fn azuresql_server(s: &SourceSpec) -> Result<AzureSql> {
     if let Some(secs) = s.operation_timeout {
         o.operation_timeout = std::time::Duration::from_secs(secs);
     }
-    o.password = match (&s.sql_password_env, &s.sql_password_file) {
-        (Some(var), _) => Some(SqlPassword::Env(var.clone())),
-        (None, Some(file)) => Some(SqlPassword::File(file.clone())),
-        (None, None) => None,
-    };
+    o.password =
+        SqlPassword::from_settings(s.sql_password_env.as_ref(), s.sql_password_file.as_ref());
     Ok(server)
 }
 

@@ -17,7 +17,7 @@ use crate::repo::writer::BackupWriter;
 pub const NO_STAGING_WARNING: &str = "exported from the live database without a staging copy: consistent only if nothing wrote to it meanwhile";
 
 /// A name no other run picks: the time and a random suffix.
-fn stamp() -> String {
+pub(super) fn stamp() -> String {
     format!(
         "{}-{:04x}",
         jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"),

@@ -89,22 +89,29 @@ impl SqlPassword {
                     )
                     .with_hint("set it where sqlvault runs, or give the password in a file with sql-password-file")
                 }),
-            SqlPassword::File(path) => {
-                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-                    Error::new(
-                        Kind::Auth,
-                        format!(
-                            "cannot read the SQL password file `{}`: {}",
-                            path.display(),
-                            e.kind()
-                        ),
-                    )
-                    .with_hint("check the path and its permissions")
-                })?);
-                Ok(Zeroizing::new(
-                    text.lines().next().unwrap_or_default().to_string(),
-                ))
-            }
+            SqlPassword::File(path) => crate::util::password_from_file(path).map_err(|e| {
+                Error::new(
+                    Kind::Auth,
+                    format!(
+                        "cannot read the SQL password file `{}`: {}",
+                        path.display(),
+                        e.kind()
+                    ),
+                )
+                .with_hint("check the path and its permissions")
+            }),
+        }
+    }
+
+    /// The password named by an `…-env` or else a `…-file` setting.
+    pub fn from_settings(
+        env: Option<&String>,
+        file: Option<&std::path::PathBuf>,
+    ) -> Option<SqlPassword> {
+        match (env, file) {
+            (Some(var), _) => Some(SqlPassword::Env(var.clone())),
+            (None, Some(file)) => Some(SqlPassword::File(file.clone())),
+            (None, None) => None,
         }
     }
 }

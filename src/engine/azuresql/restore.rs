@@ -50,11 +50,7 @@ pub(super) fn run(
         .map_err(|e| local_io_error("creating", &std::env::temp_dir(), e))?;
     let file = dir.path().join(format!("{db}.bacpac"));
     let rebuilt = Bacpac::new(&file).restore(repo, index, point, opts, progress)?;
-    let blob = format!(
-        "{db}-import-{}-{:04x}.bacpac",
-        jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"),
-        rand::random::<u16>()
-    );
+    let blob = format!("{db}-import-{}.bacpac", super::backup::stamp());
     let timeout = opts.azure.operation_timeout;
     let mut left = Leftovers {
         arm: &arm,
