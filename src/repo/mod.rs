@@ -14,6 +14,7 @@ pub mod gc;
 pub mod ids;
 pub mod index;
 pub mod keys;
+mod level;
 pub mod logs;
 mod needed;
 pub mod pack;

@@ -13,6 +13,7 @@ use super::Repository;
 use super::delta;
 use super::ids::{ChunkId, PackId, PointId};
 use super::index::{Index, IndexFile, IndexedPack};
+use super::level::{self, LevelChoice, RESAMPLE_EVERY};
 use super::pack::BlobEntry;
 use super::pack::PackBuilder;
 use super::patch::Script;
@@ -43,6 +44,10 @@ type ParentLayout = HashMap<String, Arc<Vec<(u64, ChunkId)>>>;
 struct Job {
     id: ChunkId,
     data: Vec<u8>,
+    /// The level its stream compresses at, and whether this chunk is one
+    /// to compare the levels on.
+    level: Arc<LevelChoice>,
+    sample: bool,
     /// The previous point's chunk at this place, a candidate delta base.
     near: Option<ChunkId>,
     /// Where in its chains' period of cuts this place of the stream is.
@@ -216,6 +221,8 @@ impl BackupWriter {
                 size: 0,
                 chunks: Vec::new(),
             },
+            level: Arc::default(),
+            sent: 0,
         })
     }
 
@@ -320,6 +327,10 @@ pub struct StreamWriter {
     buf: Vec<u8>,
     start: usize,
     entry: StreamEntry,
+    level: Arc<LevelChoice>,
+    /// New chunks sent so far: the first, and every RESAMPLE_EVERY-th,
+    /// are samples for the level.
+    sent: u64,
 }
 
 impl StreamWriter {
@@ -347,9 +358,12 @@ impl StreamWriter {
                 let job = Job {
                     id,
                     data: chunk.to_vec(),
+                    level: self.level.clone(),
+                    sample: self.sent.is_multiple_of(RESAMPLE_EVERY),
                     near: self.near(self.entry.size - n as u64 + n as u64 / 2),
                     phase: self.phase(self.entry.size - n as u64),
                 };
+                self.sent += 1;
                 if self.jobs.send(job).is_err() {
                     self.shared.check()?;
                     return Err(Error::new(Kind::Storage, "backup pipeline stopped"));
@@ -422,6 +436,9 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
             return;
         }
     };
+    // Only the default level is adapted: a level the user chose is kept.
+    let mut fast = (level == super::config::DEFAULT_COMPRESSION)
+        .then(|| zstd::bulk::Compressor::new(1).expect("zstd level 1"));
     let sealer = sh.repo.sealer().clone();
     let mut dz = zstd::bulk::Decompressor::new().expect("zstd context");
     let mut ahead = super::chain::ReadAhead::default();
@@ -460,10 +477,17 @@ fn seal_worker(rx: Receiver<Job>, tx: Sender<Sealed>, sh: &Shared, level: i32) {
             .is_some_and(|(_, p)| p.len() * 8 < job.data.len());
         let mut blob_plain: &[u8] = &[];
         if !small {
-            let compressed = zc.compress_to_buffer(&job.data, &mut plain[1..]);
+            let compressed = level::compress(
+                &job.data,
+                &job.level,
+                job.sample,
+                (&mut zc, level),
+                fast.as_mut(),
+                &mut plain[1..],
+            );
             // Incompressible data is stored as it is: smaller, and faster to restore.
             blob_plain = match compressed {
-                Ok(n) if n < job.data.len() => {
+                Some(n) if n < job.data.len() => {
                     plain[0] = BLOB_ZSTD;
                     &plain[..1 + n]
                 }
