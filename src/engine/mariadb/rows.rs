@@ -14,21 +14,32 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Value};
 use std::io::Write;
 
+/// The escape of a byte `LOAD DATA` reads specially, if it is one.
+fn escape(c: u8) -> Option<&'static [u8]> {
+    match c {
+        b'\\' => Some(b"\\\\"),
+        b'\t' => Some(b"\\t"),
+        b'\n' => Some(b"\\n"),
+        b'\r' => Some(b"\\r"),
+        0 => Some(b"\\0"),
+        _ => None,
+    }
+}
+
 /// Append one value, escaped, to `line`.
 fn push_value(line: &mut Vec<u8>, v: &Value) {
     match v {
         Value::NULL => line.extend_from_slice(b"\\N"),
         Value::Bytes(b) => {
-            for &c in b {
-                match c {
-                    b'\\' => line.extend_from_slice(b"\\\\"),
-                    b'\t' => line.extend_from_slice(b"\\t"),
-                    b'\n' => line.extend_from_slice(b"\\n"),
-                    b'\r' => line.extend_from_slice(b"\\r"),
-                    0 => line.extend_from_slice(b"\\0"),
-                    c => line.push(c),
-                }
+            // Most values need no escape: copy the runs between the bytes
+            // that do, rather than byte by byte.
+            let mut rest = &b[..];
+            while let Some(i) = rest.iter().position(|&c| escape(c).is_some()) {
+                line.extend_from_slice(&rest[..i]);
+                line.extend_from_slice(escape(rest[i]).unwrap_or_default());
+                rest = &rest[i + 1..];
             }
+            line.extend_from_slice(rest);
         }
         // The text protocol sends every other value as bytes; a value in
         // another form is written as the server would print it.
@@ -36,14 +47,14 @@ fn push_value(line: &mut Vec<u8>, v: &Value) {
     }
 }
 
-/// One row as a line, newline included.
-pub fn encode_row(values: &[Value], line: &mut Vec<u8>) {
+/// One row as a line, newline included; a value already taken is NULL.
+pub fn encode_row(values: &[Option<Value>], line: &mut Vec<u8>) {
     line.clear();
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             line.push(b'\t');
         }
-        push_value(line, v);
+        push_value(line, v.as_ref().unwrap_or(&Value::NULL));
     }
     line.push(b'\n');
 }
@@ -62,18 +73,17 @@ pub fn export(conn: &mut Conn, select: &str, out: &mut dyn Write) -> Result<RowD
     let set = result
         .iter()
         .ok_or_else(|| Error::database(format!("`{select}` returned no rows")))?;
+    // Rows are short: hand them on in batches, so that what `out` does
+    // per write (progress, the stream's bookkeeping) is not done per row.
+    let mut out = std::io::BufWriter::with_capacity(256 << 10, out);
+    let written = |e: std::io::Error| Error::database(format!("writing a table's rows: {e}"));
     for row in set {
         let row = row.map_err(|e| query_error("reading a table", &e))?;
-        let values: Vec<Value> = row
-            .unwrap_raw()
-            .into_iter()
-            .map(|v| v.unwrap_or(Value::NULL))
-            .collect();
-        encode_row(&values, &mut line);
+        encode_row(&row.unwrap_raw(), &mut line);
         digest.add_row(&line);
-        out.write_all(&line)
-            .map_err(|e| Error::database(format!("writing a table's rows: {e}")))?;
+        out.write_all(&line).map_err(written)?;
     }
+    out.flush().map_err(written)?;
     Ok(digest)
 }
 
@@ -121,17 +131,19 @@ mod tests {
         let mut line = Vec::new();
         encode_row(
             &[
-                Value::Bytes(b"plain".to_vec()),
-                Value::NULL,
-                Value::Bytes(b"a\tb\nc\\d\0e\rf".to_vec()),
-                Value::Bytes(Vec::new()),
-                Value::Bytes("𝄞 ünï".as_bytes().to_vec()),
+                Some(Value::Bytes(b"plain".to_vec())),
+                Some(Value::NULL),
+                Some(Value::Bytes(b"a\tb\nc\\d\0e\rf".to_vec())),
+                Some(Value::Bytes(Vec::new())),
+                Some(Value::Bytes("𝄞 ünï".as_bytes().to_vec())),
+                None,
+                Some(Value::Bytes(b"\\\\end\\".to_vec())),
             ],
             &mut line,
         );
         assert_eq!(
             line,
-            "plain\t\\N\ta\\tb\\nc\\\\d\\0e\\rf\t\t𝄞 ünï\n".as_bytes()
+            "plain\t\\N\ta\\tb\\nc\\\\d\\0e\\rf\t\t𝄞 ünï\t\\N\t\\\\\\\\end\\\\\n".as_bytes()
         );
     }
 }
