@@ -124,15 +124,25 @@ pub(super) fn read_pieces(
     what: &str,
     mut each: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
+    // A COPY reader returns one row per read: gather them into large
+    // pieces, so that what `each` does (digest, stream, progress) is done
+    // per piece rather than per row.
     let mut buf = vec![0u8; 256 * 1024];
+    let mut filled = 0;
     loop {
         let n = reader
-            .read(&mut buf)
+            .read(&mut buf[filled..])
             .map_err(|e| Error::database(format!("{what}: {e}")))?;
-        if n == 0 {
-            return Ok(());
+        filled += n;
+        if n == 0 || filled > buf.len() * 3 / 4 {
+            if filled > 0 {
+                each(&buf[..filled])?;
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            filled = 0;
         }
-        each(&buf[..n])?;
     }
 }
 
