@@ -45,6 +45,29 @@ impl Postgres {
     }
 }
 
+/// Wait until the server sessions of killed runs have ended. A session
+/// busy with a statement when its client died (a `CREATE DATABASE`, say)
+/// finishes it first: what it leaves exists only from then on, and only
+/// then can the next run be expected to find and remove it.
+fn settle() {
+    let mut c = cluster().client("postgres");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let busy: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = 'sqlvault' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if busy == 0 || std::time::Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 impl Harness for Postgres {
     const ENGINE: &'static str = "postgres";
     const REPLACE_FLAG: &'static str = "--clean";
@@ -189,6 +212,7 @@ impl Harness for Postgres {
     }
 
     fn leftovers(&self) -> Vec<String> {
+        settle();
         let mut out = self.temporaries();
         for e in std::fs::read_dir(self.scratch.tmpdir()).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
