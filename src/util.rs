@@ -36,11 +36,32 @@ pub fn throughput_mib_s(bytes: u64, secs: f64) -> f64 {
     }
 }
 
-/// A password kept in a file: its first line, without the line ending, so
-/// that files written by `echo` and by editors read the same.
+/// The first line of a secret file's bytes, without its line ending
+/// (`\n` or `\r\n`), so that files written by `echo` and by editors read
+/// the same.
+pub fn first_line(bytes: &[u8]) -> &[u8] {
+    let line = bytes.split(|&c| c == b'\n').next().unwrap_or(&[]);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// A password kept in a file: its [`first_line`], as text.
 pub fn password_from_file(path: &std::path::Path) -> std::io::Result<zeroize::Zeroizing<String>> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path)?);
-    Ok(zeroize::Zeroizing::new(
-        text.lines().next().unwrap_or_default().to_string(),
-    ))
+    let bytes = zeroize::Zeroizing::new(std::fs::read(path)?);
+    let line = std::str::from_utf8(first_line(&bytes))
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))?;
+    Ok(zeroize::Zeroizing::new(line.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_line;
+
+    #[test]
+    fn first_line_drops_the_line_ending_and_the_rest() {
+        assert_eq!(first_line(b"s3cret\r\nnext"), b"s3cret");
+        assert_eq!(first_line(b"s3cret\n"), b"s3cret");
+        assert_eq!(first_line(b"s3cret\r"), b"s3cret");
+        assert_eq!(first_line(b"s3cret"), b"s3cret");
+        assert_eq!(first_line(b""), b"");
+    }
 }

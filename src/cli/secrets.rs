@@ -54,8 +54,7 @@ fn obtain(g: &Global, confirm: bool) -> Result<Secret> {
         b
     } else if let Some(p) = &g.password_file {
         let b = read_file(p, "password file")?;
-        let line = b.split(|&c| c == b'\n').next().unwrap_or(&[]);
-        line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+        sqlvault::util::first_line(&b).to_vec()
     } else if let Some(v) = std::env::var_os("SQLVAULT_PASSWORD") {
         v.into_encoded_bytes()
     } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {

@@ -120,23 +120,24 @@ pub fn run(cmd: &mut Command) -> Out {
 #[track_caller]
 pub fn run_hiding(cmd: &mut Command, secret: &str) -> Out {
     let out = run(cmd);
+    assert_hidden(&out, secret);
+    out
+}
+
+/// Fail if `secret` shows up in stdout or stderr.
+#[track_caller]
+pub fn assert_hidden(out: &Out, secret: &str) {
     for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         assert!(
             !text.contains(secret),
-            "a password leaked in {name}:\n{text}"
+            "the password appears in {name}:\n{text}"
         );
     }
-    out
 }
 
 #[track_caller]
 pub fn assert_no_password(out: &Out) {
-    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        assert!(
-            !text.contains(PASSWORD),
-            "the password appears in {name}:\n{text}"
-        );
-    }
+    assert_hidden(out, PASSWORD);
 }
 
 /// A test's scratch directory with a home for the binary.
