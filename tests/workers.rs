@@ -81,12 +81,10 @@ password-env = "WK_PG_PW"
     assert_eq!(texts.len(), 22);
     assert_no_secrets(&texts, &[PG_PASSWORD]);
 
-    let env = [("WK_PG_PW", PG_PASSWORD)];
-    for _ in 0..3 {
-        f.worker(&env, &["--visibility-timeout", "10"]);
-    }
     // The same run again, waiting: its jobs have the ids of the queued
-    // ones (the first full of each database), so each is done once.
+    // ones (the first full of each database), so each is done once. The
+    // workers start once it has queued them all: a database a worker had
+    // already backed up would not be due, and not be in this run's report.
     let mut c = f.dispatcher();
     c.env("WK_PG_PW", PG_PASSWORD).args([
         "--json",
@@ -98,7 +96,17 @@ password-env = "WK_PG_PW"
         "--wait-timeout",
         "300",
     ]);
-    let out = run(&mut c);
+    let waiting = spawn(c);
+    let queued = std::time::Instant::now();
+    while f.queue().count(Which::Jobs).unwrap() < 44 {
+        assert!(queued.elapsed() < MINUTE, "the second run queued no jobs");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let env = [("WK_PG_PW", PG_PASSWORD)];
+    for _ in 0..3 {
+        f.worker(&env, &["--visibility-timeout", "10"]);
+    }
+    let out = Out::from_output(waiting.wait_with_output().unwrap());
     out.expect_code(0);
     let got = items(&out);
     assert_eq!(got.len(), 22, "{}", out.stdout);
