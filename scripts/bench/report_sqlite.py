@@ -221,6 +221,24 @@ def render(r):
         ratio(sr, sn, "--check none"),
         DASH,
     )
+    row(
+        "restore `--check none`: time vs zstd -d",
+        secs(sn),
+        secs(zr),
+        secs(rr),
+        ratio(sn, zr, "zstd -d"),
+        "≤ 1.2× zstd -d",
+        None if sn is None or not zr else sn / zr <= 1.2,
+    )
+    row(
+        "restore `--check none`: time vs restic",
+        secs(sn),
+        secs(zr),
+        secs(rr),
+        ratio(sn, rr, "restic"),
+        "< 1× restic",
+        None if sn is None or not rr else sn < rr,
+    )
     row("restore: check that ran", t("sv_restore_check"))
     if "sv0_restore_secs" in r:
         row(

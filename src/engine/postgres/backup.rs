@@ -3,6 +3,7 @@
 
 use super::catalog::{self, qualified, quote_ident, quote_literal};
 use super::connect::{connect, query_error};
+use super::copy_out::CopyConnection;
 use super::fingerprint::CopyDigest;
 use super::{CopyFormat, PgMeta, Postgres, SCHEMA_STREAM, TableInfo, from_io, largeobjects, tools};
 use crate::engine::Exported;
@@ -153,8 +154,8 @@ fn lock_tables(c: &mut Client, tables: &[TableInfo]) -> Result<()> {
 }
 
 /// Open a connection that sees exactly the coordinator's snapshot.
-pub(super) fn snapshot_connection(pg: &Postgres, snapshot: &str) -> Result<Client> {
-    let mut c = connect(&pg.spec)?;
+fn snapshot_connection(pg: &Postgres, snapshot: &str) -> Result<CopyConnection> {
+    let mut c = CopyConnection::open(&pg.spec)?;
     c.batch_execute(&format!(
         "{SESSION}; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
         quote_literal(snapshot)
@@ -233,7 +234,7 @@ fn plan_parts(tables: &mut [TableInfo], jobs: usize) {
 pub(super) const SPLIT_MIN_BYTES: u64 = 64 << 20;
 
 fn copy_table(
-    c: &mut Client,
+    c: &mut CopyConnection,
     t: &TableInfo,
     part: u32,
     writer: &BackupWriter,
@@ -253,16 +254,18 @@ fn copy_table(
                  TRUNCATE, VACUUM FULL); run the backup again when it is done",
             )
         })?;
-    let mut reader = c.copy_out(&sql).map_err(|e| query_error(&what, &e))?;
     let mut stream = writer.stream(&super::part_stream(t, part))?;
     let mut digest = CopyDigest::new(t.format);
-    super::fingerprint::read_pieces(&mut reader, &what, |piece| {
-        digest.feed(piece)?;
-        stream.write_all(piece).map_err(|e| from_io(e, &what))?;
-        progress.advance(piece.len() as u64);
-        Ok(())
-    })?;
-    drop(reader);
+    c.copy_out(
+        &sql,
+        |piece| {
+            digest.feed(piece)?;
+            stream.write_all(piece).map_err(|e| from_io(e, &what))?;
+            progress.advance(piece.len() as u64);
+            Ok(())
+        },
+        |e| query_error(&what, e),
+    )?;
     stream.finish()?;
     digest.finish(&what)
 }

@@ -13,7 +13,22 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Open one connection to `spec`'s database.
 pub fn connect(spec: &ConnSpec) -> Result<Client> {
-    let cfg = config(spec);
+    let cfg = postgres::Config::from(config(spec));
+    with_deadline(spec, move |tls| match tls {
+        Some(t) => cfg.connect(t),
+        None => cfg.connect(NoTls),
+    })
+}
+
+/// Open `spec`'s database the way [`connect`] does, then run `open` (given
+/// the TLS connector, `None` for `sslmode=disable`) on a thread under the
+/// connection deadline.
+pub(super) fn with_deadline<T: Send + 'static>(
+    spec: &ConnSpec,
+    open: impl FnOnce(Option<MakeRustlsConnect>) -> std::result::Result<T, postgres::Error>
+    + Send
+    + 'static,
+) -> Result<T> {
     let timeout = spec
         .connect_timeout
         .filter(|t| !t.is_zero())
@@ -29,11 +44,7 @@ pub fn connect(spec: &ConnSpec) -> Result<Client> {
     // end with the process.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let r = match tls {
-            Some(t) => cfg.connect(t),
-            None => cfg.connect(NoTls),
-        };
-        let _ = tx.send(r);
+        let _ = tx.send(open(tls));
     });
     match rx.recv_timeout(timeout) {
         Ok(Ok(client)) => Ok(client),
@@ -50,8 +61,8 @@ pub fn connect(spec: &ConnSpec) -> Result<Client> {
     }
 }
 
-fn config(spec: &ConnSpec) -> postgres::Config {
-    let mut cfg = postgres::Config::new();
+pub(super) fn config(spec: &ConnSpec) -> tokio_postgres::Config {
+    let mut cfg = tokio_postgres::Config::new();
     for h in &spec.hosts {
         cfg.host(h);
     }
@@ -72,9 +83,9 @@ fn config(spec: &ConnSpec) -> postgres::Config {
     cfg.application_name("sqlvault");
     cfg.keepalives(true);
     cfg.ssl_mode(match spec.sslmode.unwrap_or(SslMode::Prefer) {
-        SslMode::Disable => postgres::config::SslMode::Disable,
-        SslMode::Prefer => postgres::config::SslMode::Prefer,
-        _ => postgres::config::SslMode::Require,
+        SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+        SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+        _ => tokio_postgres::config::SslMode::Require,
     });
     cfg
 }

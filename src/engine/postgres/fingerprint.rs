@@ -8,6 +8,7 @@ use super::ConnSpec;
 use super::backup::{FirstError, SESSION, copy_source, format_clause};
 use super::catalog::qualified;
 use super::connect::{connect, query_error};
+use super::copy_out::CopyConnection;
 use super::split_load::{SIGNATURE, TRAILER, row_end};
 use super::{CopyFormat, PgMeta, SequenceValue, TableInfo, catalog, largeobjects};
 use crate::engine::CheckLevel;
@@ -15,8 +16,6 @@ use crate::engine::fingerprint::{self, RowDigest};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::repo::point::{FingerprintKind, Fingerprints, TableFingerprint};
-use postgres::Client;
-use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -115,34 +114,6 @@ impl CopyDigest {
             )));
         }
         Ok(self.digest)
-    }
-}
-
-/// Read a COPY's output in pieces of 256 KiB, handing each to `each`.
-pub(super) fn read_pieces(
-    reader: &mut impl Read,
-    what: &str,
-    mut each: impl FnMut(&[u8]) -> Result<()>,
-) -> Result<()> {
-    // A COPY reader returns one row per read: gather them into large
-    // pieces, so that what `each` does (digest, stream, progress) is done
-    // per piece rather than per row.
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut filled = 0;
-    loop {
-        let n = reader
-            .read(&mut buf[filled..])
-            .map_err(|e| Error::database(format!("{what}: {e}")))?;
-        filled += n;
-        if n == 0 || filled > buf.len() * 3 / 4 {
-            if filled > 0 {
-                each(&buf[..filled])?;
-            }
-            if n == 0 {
-                return Ok(());
-            }
-            filled = 0;
-        }
     }
 }
 
@@ -258,7 +229,7 @@ fn table_digests(
         for _ in 0..jobs.max(1).min(tables.len()) {
             s.spawn(|| {
                 let r = (|| -> Result<()> {
-                    let mut c = connect(spec)?;
+                    let mut c = CopyConnection::open(spec)?;
                     c.batch_execute(SESSION)
                         .map_err(|e| query_error("setting up the session", &e))?;
                     loop {
@@ -290,20 +261,19 @@ fn table_digests(
     }
 }
 
-fn digest_table(c: &mut Client, t: &TableInfo) -> Result<RowDigest> {
+fn digest_table(c: &mut CopyConnection, t: &TableInfo) -> Result<RowDigest> {
     let what = format!("checking {}.{}", t.schema, t.name);
     let sql = format!(
         "COPY {} TO STDOUT{}",
         copy_source(t, None),
         format_clause(t.format)
     );
-    let mut reader = c.copy_out(&sql).map_err(|e| query_error(&what, &e))?;
     let mut digest = CopyDigest::new(t.format);
-    read_pieces(&mut reader, &what, |piece| digest.feed(piece))?;
+    c.copy_out(&sql, |piece| digest.feed(piece), |e| query_error(&what, e))?;
     digest.finish(&what)
 }
 
-fn count_rows(c: &mut Client, t: &TableInfo) -> Result<TableFingerprint> {
+fn count_rows(c: &mut CopyConnection, t: &TableInfo) -> Result<TableFingerprint> {
     let what = format!("counting the rows of {}.{}", t.schema, t.name);
     let sql = format!(
         "SELECT count(*) FROM ONLY {} {}",
@@ -311,7 +281,7 @@ fn count_rows(c: &mut Client, t: &TableInfo) -> Result<TableFingerprint> {
         t.filter.as_deref().unwrap_or("")
     );
     let rows: i64 = c
-        .query_one(&sql, &[])
+        .query_one(&sql)
         .map_err(|e| query_error(&what, &e))?
         .get(0);
     Ok(TableFingerprint {

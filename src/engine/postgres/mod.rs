@@ -16,6 +16,7 @@
 mod backup;
 pub mod catalog;
 pub mod connect;
+mod copy_out;
 pub mod discover;
 mod fingerprint;
 mod largeobjects;
