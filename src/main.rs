@@ -9,6 +9,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    one_malloc_arena();
     let parsed = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -26,4 +27,19 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// glibc gives each thread that allocates an arena of its own and keeps
+/// what is freed there, so a long restore's peak memory grew with the
+/// database (107 MiB at 256 MiB, 146 MiB at 2 GiB). Our threads allocate
+/// large buffers, seldom, so one shared arena costs no measurable time and
+/// keeps the peak flat. `MALLOC_ARENA_MAX`, when set, still decides.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: called first in main, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+    }
 }
