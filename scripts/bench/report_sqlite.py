@@ -309,7 +309,9 @@ def render(r):
         "sqlvault's stored figure is the report's `bytes_stored`; its times are wall-clock for the whole "
         "command, including opening the repository (key derivation), with the duration its own report "
         "gives in brackets; its restore includes the default `PRAGMA integrity_check`. "
-        "Times are wall-clock with a warm page cache; peak RSS is `/usr/bin/time -f %M`."
+        "Times are wall-clock with a warm page cache; peak RSS is `/usr/bin/time -f %M`. "
+        f"Each restore ran {t('restore_repeat', '1')} times, the four tools in turns; its time is the median "
+        "and its peak RSS the highest."
     )
     out.append("")
     out.append(f"Command: `{t('command')}`")
