@@ -193,26 +193,31 @@ def render(r):
 
     # Restore.
     sr, zr, rr = n("sv_restore_secs"), n("zstd_restore_secs"), n("restic_restore_secs")
-    row(
-        "restore: time vs zstd -d",
-        sv_time(F, "sv_restore"),
-        secs(zr),
-        secs(rr),
-        ratio(sr, zr, "zstd -d"),
-        "≤ 1.5× zstd -d",
-        None if sr is None or not zr else sr / zr <= 1.5,
-    )
-    row(
-        "restore: time vs restic",
-        sv_time(F, "sv_restore"),
-        secs(zr),
-        secs(rr),
-        ratio(sr, rr, "restic"),
-        "< 1× restic",
-        None if sr is None or not rr else sr < rr,
-    )
-    rss_row("restore: peak RSS", "sv_restore", n("zstd_restore_rss_kib"), "restic_restore")
     sn = n("sv_restore_none_secs")
+
+    def against_others(label, shown, s, zstd_limit):
+        """The pair of rows comparing restore time `s` with zstd -d and restic."""
+        row(
+            f"{label}: time vs zstd -d",
+            shown,
+            secs(zr),
+            secs(rr),
+            ratio(s, zr, "zstd -d"),
+            f"≤ {zstd_limit}× zstd -d",
+            None if s is None or not zr else s / zr <= zstd_limit,
+        )
+        row(
+            f"{label}: time vs restic",
+            shown,
+            secs(zr),
+            secs(rr),
+            ratio(s, rr, "restic"),
+            "< 1× restic",
+            None if s is None or not rr else s < rr,
+        )
+
+    against_others("restore", sv_time(F, "sv_restore"), sr, 1.5)
+    rss_row("restore: peak RSS", "sv_restore", n("zstd_restore_rss_kib"), "restic_restore")
     row(
         "restore: `--check full` (default) vs `--check none`",
         f"{secs(sr)} vs {secs(sn)}",
@@ -221,24 +226,7 @@ def render(r):
         ratio(sr, sn, "--check none"),
         DASH,
     )
-    row(
-        "restore `--check none`: time vs zstd -d",
-        secs(sn),
-        secs(zr),
-        secs(rr),
-        ratio(sn, zr, "zstd -d"),
-        "≤ 1.2× zstd -d",
-        None if sn is None or not zr else sn / zr <= 1.2,
-    )
-    row(
-        "restore `--check none`: time vs restic",
-        secs(sn),
-        secs(zr),
-        secs(rr),
-        ratio(sn, rr, "restic"),
-        "< 1× restic",
-        None if sn is None or not rr else sn < rr,
-    )
+    against_others("restore `--check none`", secs(sn), sn, 1.2)
     row("restore: check that ran", t("sv_restore_check"))
     if "sv0_restore_secs" in r:
         row(
