@@ -216,17 +216,29 @@ pub(super) fn check(
 }
 
 /// Each table's fingerprint (or row count), `jobs` connections at a time.
+/// A table holding a large share of the data is read back by every
+/// connection at once, each a block range, as the backup read it: one
+/// COPY keeps only one server process busy.
 fn table_digests(
     spec: &ConnSpec,
     tables: &[&TableInfo],
     level: CheckLevel,
     jobs: usize,
 ) -> Result<Vec<TableFingerprint>> {
+    let tables = match level {
+        CheckLevel::Full if jobs > 1 => split_large(spec, tables, jobs)?,
+        _ => tables.iter().map(|t| TableInfo::clone(t)).collect(),
+    };
+    let mut units: Vec<(usize, u32)> = (0..tables.len())
+        .flat_map(|i| (0..tables[i].parts).map(move |p| (i, p)))
+        .collect();
+    units.sort_by_key(|&(i, _)| std::cmp::Reverse(tables[i].bytes / tables[i].parts as u64));
     let next = AtomicUsize::new(0);
     let failed = FirstError::new();
-    let found = Mutex::new(Vec::new());
+    let digests = Mutex::new(vec![RowDigest::default(); tables.len()]);
+    let counted = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(tables.len()) {
+        for _ in 0..jobs.max(1).min(units.len()) {
             s.spawn(|| {
                 let r = (|| -> Result<()> {
                     let mut c = CopyConnection::open(spec)?;
@@ -235,18 +247,20 @@ fn table_digests(
                     loop {
                         crate::interrupt::check()?;
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(t) = tables.get(i) else {
+                        let Some(&(ti, part)) = units.get(i) else {
                             return Ok(());
                         };
                         if failed.is_set() {
                             return Ok(());
                         }
-                        let entry = match level {
-                            CheckLevel::Full => digest_table(&mut c, t)?
-                                .entry(table_name(t), FingerprintKind::Table),
-                            _ => count_rows(&mut c, t)?,
-                        };
-                        found.lock().unwrap().push(entry);
+                        let t = &tables[ti];
+                        match level {
+                            CheckLevel::Full => {
+                                let d = digest_table(&mut c, t, part)?;
+                                digests.lock().unwrap()[ti].merge(&d);
+                            }
+                            _ => counted.lock().unwrap().push(count_rows(&mut c, t)?),
+                        }
                     }
                 })();
                 if let Err(e) = r {
@@ -255,17 +269,59 @@ fn table_digests(
             });
         }
     });
-    match failed.take() {
-        Some(e) => Err(e),
-        None => Ok(found.into_inner().unwrap()),
+    if let Some(e) = failed.take() {
+        return Err(e);
     }
+    Ok(match level {
+        CheckLevel::Full => digests
+            .into_inner()
+            .unwrap()
+            .into_iter()
+            .zip(&tables)
+            .map(|(d, t)| d.entry(table_name(t), FingerprintKind::Table))
+            .collect(),
+        _ => counted.into_inner().unwrap(),
+    })
 }
 
-fn digest_table(c: &mut CopyConnection, t: &TableInfo) -> Result<RowDigest> {
+/// The tables, those that hold a large share of the data divided into
+/// `jobs` block ranges of their restored heap.
+fn split_large(spec: &ConnSpec, tables: &[&TableInfo], jobs: usize) -> Result<Vec<TableInfo>> {
+    let total: u64 = tables.iter().map(|t| t.bytes).sum();
+    let mut c = connect(spec)?;
+    let mut out = Vec::with_capacity(tables.len());
+    for &t in tables {
+        let mut t = t.clone();
+        t.parts = 1;
+        if t.bytes >= super::backup::SPLIT_MIN_BYTES
+            && t.bytes * 2 * jobs as u64 >= total
+            && t.filter.is_none()
+            && !t.columns.is_empty()
+        {
+            let what = format!("sizing {}.{}", t.schema, t.name);
+            let blocks: i64 = c
+                .query_one(
+                    "SELECT pg_catalog.pg_relation_size($1::text::regclass) \
+                     / current_setting('block_size')::bigint",
+                    &[&qualified(&t.schema, &t.name)],
+                )
+                .map_err(|e| query_error(&what, &e))?
+                .get(0);
+            t.blocks = blocks.max(0) as u64;
+            if t.blocks >= jobs as u64 {
+                t.parts = jobs as u32;
+            }
+        }
+        out.push(t);
+    }
+    Ok(out)
+}
+
+fn digest_table(c: &mut CopyConnection, t: &TableInfo, part: u32) -> Result<RowDigest> {
     let what = format!("checking {}.{}", t.schema, t.name);
     let sql = format!(
         "COPY {} TO STDOUT{}",
-        copy_source(t, None),
+        copy_source(t, Some(part)),
         format_clause(t.format)
     );
     let mut digest = CopyDigest::new(t.format);
