@@ -227,7 +227,7 @@ fn table_digests(
 ) -> Result<Vec<TableFingerprint>> {
     let tables = match level {
         CheckLevel::Full if jobs > 1 => split_large(spec, tables, jobs)?,
-        _ => tables.iter().map(|t| TableInfo::clone(t)).collect(),
+        _ => tables.iter().map(|&t| t.clone()).collect(),
     };
     let mut units: Vec<(usize, u32)> = (0..tables.len())
         .flat_map(|i| (0..tables[i].parts).map(move |p| (i, p)))
