@@ -163,10 +163,10 @@ impl Repository {
     /// Write a stream's content into `file` (from offset 0), checking every
     /// chunk. Workers write their pieces at their own offsets, one at a
     /// time: the kernel holds the file's lock through a buffered write, and
-    /// a second writer spun on it (4% of a SQLite restore's CPU)
-    /// where it can read and decompress the next piece instead. The file
-    /// is sized first. `write_error` says
-    /// what a failed write means to the caller (which file, what to do).
+    /// a second writer spun on it (4% of a SQLite restore's CPU) where it
+    /// can read and decompress the next piece instead. The file is sized
+    /// first. `write_error` says what a failed write means to the caller
+    /// (which file, what to do).
     pub fn restore_stream_to_file(
         &self,
         index: &Index,

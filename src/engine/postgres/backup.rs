@@ -218,20 +218,26 @@ pub(super) fn format_clause(f: CopyFormat) -> &'static str {
 fn plan_parts(tables: &mut [TableInfo], jobs: usize) {
     let total: u64 = tables.iter().map(|t| t.bytes).sum();
     for t in tables.iter_mut() {
-        if jobs > 1
-            && t.bytes >= SPLIT_MIN_BYTES
-            && t.bytes * 2 * jobs as u64 >= total
-            && t.filter.is_none()
-            && !t.columns.is_empty()
-            && t.blocks >= jobs as u64
-        {
+        if holds_large_share(t, total, jobs) && divisible(t, jobs) {
             t.parts = jobs as u32;
         }
     }
 }
 
 /// Tables smaller than this are never split.
-pub(super) const SPLIT_MIN_BYTES: u64 = 64 << 20;
+const SPLIT_MIN_BYTES: u64 = 64 << 20;
+
+/// Whether `t` holds so much of the `total` bytes (half a connection's
+/// share or more) that `jobs` connections should share it.
+pub(super) fn holds_large_share(t: &TableInfo, total: u64, jobs: usize) -> bool {
+    jobs > 1 && t.bytes >= SPLIT_MIN_BYTES && t.bytes * 2 * jobs as u64 >= total
+}
+
+/// Whether `t` can be read in block ranges: a whole table of columns, with
+/// a block for every connection.
+pub(super) fn divisible(t: &TableInfo, jobs: usize) -> bool {
+    t.filter.is_none() && !t.columns.is_empty() && t.blocks >= jobs as u64
+}
 
 fn copy_table(
     c: &mut CopyConnection,

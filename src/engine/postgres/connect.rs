@@ -20,9 +20,9 @@ pub fn connect(spec: &ConnSpec) -> Result<Client> {
     })
 }
 
-/// Open `spec`'s database the way [`connect`] does, then run `open` (given
-/// the TLS connector, `None` for `sslmode=disable`) on a thread under the
-/// connection deadline.
+/// Run `open` on a thread, given the TLS connector `spec`'s `sslmode`
+/// asks for (`None` for `disable`), and wait for it no longer than the
+/// connection deadline; its failure becomes the error [`connect`] gives.
 pub(super) fn with_deadline<T: Send + 'static>(
     spec: &ConnSpec,
     open: impl FnOnce(Option<MakeRustlsConnect>) -> std::result::Result<T, postgres::Error>

@@ -10,7 +10,8 @@ use super::connect::{config, with_deadline};
 use crate::error::Result;
 use futures::StreamExt;
 use tokio::runtime::Runtime;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{Client, NoTls, Row, Socket};
 
 type PgResult<T> = std::result::Result<T, tokio_postgres::Error>;
 
@@ -34,18 +35,11 @@ impl CopyConnection {
                 .enable_all()
                 .build()
                 .expect("a single-thread runtime starts");
-            // The connection task runs whenever a statement waits.
             let (client, conn) = rt.block_on(async {
-                PgResult::Ok(match tls {
-                    Some(t) => {
-                        let (client, conn) = cfg.connect(t).await?;
-                        (client, tokio::spawn(async move { drop(conn.await) }))
-                    }
-                    None => {
-                        let (client, conn) = cfg.connect(NoTls).await?;
-                        (client, tokio::spawn(async move { drop(conn.await) }))
-                    }
-                })
+                match tls {
+                    Some(t) => start(&cfg, t).await,
+                    None => start(&cfg, NoTls).await,
+                }
             })?;
             Ok(CopyConnection {
                 rt,
@@ -93,6 +87,20 @@ impl CopyConnection {
             Ok(())
         })
     }
+}
+
+/// Connect, and leave the connection's task on the current runtime: it
+/// runs whenever a statement waits.
+async fn start<T>(
+    cfg: &tokio_postgres::Config,
+    tls: T,
+) -> PgResult<(Client, tokio::task::JoinHandle<()>)>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, conn) = cfg.connect(tls).await?;
+    Ok((client, tokio::spawn(async move { drop(conn.await) })))
 }
 
 impl Drop for CopyConnection {

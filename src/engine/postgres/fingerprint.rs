@@ -5,7 +5,9 @@
 //! same format and session settings, before it is put in place.
 
 use super::ConnSpec;
-use super::backup::{FirstError, SESSION, copy_source, format_clause};
+use super::backup::{
+    FirstError, SESSION, copy_source, divisible, format_clause, holds_large_share,
+};
 use super::catalog::qualified;
 use super::connect::{connect, query_error};
 use super::copy_out::CopyConnection;
@@ -225,10 +227,11 @@ fn table_digests(
     level: CheckLevel,
     jobs: usize,
 ) -> Result<Vec<TableFingerprint>> {
-    let tables = match level {
-        CheckLevel::Full if jobs > 1 => split_large(spec, tables, jobs)?,
-        _ => tables.iter().map(|&t| t.clone()).collect(),
-    };
+    let tables = read_plan(
+        spec,
+        tables,
+        if level == CheckLevel::Full { jobs } else { 1 },
+    )?;
     let mut units: Vec<(usize, u32)> = (0..tables.len())
         .flat_map(|i| (0..tables[i].parts).map(move |p| (i, p)))
         .collect();
@@ -284,20 +287,21 @@ fn table_digests(
     })
 }
 
-/// The tables, those that hold a large share of the data divided into
-/// `jobs` block ranges of their restored heap.
-fn split_large(spec: &ConnSpec, tables: &[&TableInfo], jobs: usize) -> Result<Vec<TableInfo>> {
+/// How the check reads the tables: whole, except that those holding a
+/// large share of the data are divided into `jobs` block ranges of their
+/// restored heap (the parts they were backed up in do not matter here).
+fn read_plan(spec: &ConnSpec, tables: &[&TableInfo], jobs: usize) -> Result<Vec<TableInfo>> {
     let total: u64 = tables.iter().map(|t| t.bytes).sum();
-    let mut c = connect(spec)?;
+    let mut c = None;
     let mut out = Vec::with_capacity(tables.len());
     for &t in tables {
         let mut t = t.clone();
         t.parts = 1;
-        if t.bytes >= super::backup::SPLIT_MIN_BYTES
-            && t.bytes * 2 * jobs as u64 >= total
-            && t.filter.is_none()
-            && !t.columns.is_empty()
-        {
+        if holds_large_share(&t, total, jobs) {
+            let c = match &mut c {
+                Some(c) => c,
+                None => c.insert(connect(spec)?),
+            };
             let what = format!("sizing {}.{}", t.schema, t.name);
             let blocks: i64 = c
                 .query_one(
@@ -308,7 +312,7 @@ fn split_large(spec: &ConnSpec, tables: &[&TableInfo], jobs: usize) -> Result<Ve
                 .map_err(|e| query_error(&what, &e))?
                 .get(0);
             t.blocks = blocks.max(0) as u64;
-            if t.blocks >= jobs as u64 {
+            if divisible(&t, jobs) {
                 t.parts = jobs as u32;
             }
         }

@@ -261,12 +261,7 @@ fn load_tables(
     // (an older backup, or --jobs 1 then) is loaded by every connection at
     // once; the rest one stream per connection, largest first.
     let total: u64 = tables.iter().map(|t| t.bytes).sum();
-    let split = |t: &TableInfo| {
-        jobs > 1
-            && t.parts == 1
-            && t.bytes >= super::backup::SPLIT_MIN_BYTES
-            && t.bytes * 2 * jobs as u64 >= total
-    };
+    let split = |t: &TableInfo| t.parts == 1 && super::backup::holds_large_share(t, total, jobs);
     for t in tables.iter().filter(|t| split(t)) {
         let what = format!("loading {}.{}", t.schema, t.name);
         progress.phase(&what);
