@@ -3,11 +3,13 @@ mod cli;
 use clap::Parser;
 
 fn main() {
-    // Die quietly on a closed pipe (`sqlvault points --json | head`), as
-    // command-line tools do, instead of panicking on the next print.
-    // SAFETY: setting a signal disposition to its default is always sound.
+    // A closed pipe or connection is an error of what wrote to it, never a
+    // death by signal: a backup whose log reader went away still finishes
+    // and records its session, and a worker outlives a dropped connection.
+    // Output goes through `outln!`/`errln!`, which ignore a closed stdout.
+    // SAFETY: setting a signal disposition to "ignore" is always sound.
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     tune_malloc();
     let parsed = match cli::Cli::try_parse() {

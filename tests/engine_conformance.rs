@@ -28,6 +28,8 @@
 //!    without `--force`/`--clean` (exit 2): one `sqlvault: error:` line,
 //!    no secret in any output, nothing half-written.
 //!
+//! 7. **Replacing never loses** (`engine_conformance/faults.rs`).
+//!
 //! An item that cannot apply to an engine (busy writers and logins, for a
 //! package file) leaves that engine out of its list.
 //!
@@ -50,6 +52,8 @@ mod pg_common;
 
 #[path = "engine_conformance/bacpac.rs"]
 mod bacpac_harness;
+#[path = "engine_conformance/faults.rs"]
+mod faults;
 #[path = "engine_conformance/mariadb.rs"]
 mod mariadb_harness;
 #[path = "engine_conformance/postgres.rs"]
@@ -60,6 +64,7 @@ mod sqlite_harness;
 mod support;
 
 use common::{Out, Scratch, Vault, point_of};
+use faults::replacing_never_loses_the_target;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -195,6 +200,14 @@ pub trait Harness: Sized + Sync {
     fn change_big(&self, db: &str, round: u64);
     /// Moments of a restore into `db` worth a kill.
     fn restore_milestones(&self, db: &str) -> Vec<Milestone>;
+
+    /// Whether a restore builds a temporary database on the server.
+    const TEMPORARY_DATABASE: bool = false;
+    /// Hold a session on every temporary database a restore creates, as a
+    /// monitoring agent would, until `stop`; how many it held.
+    fn hold_temporaries(&self, _stop: &AtomicBool) -> usize {
+        0
+    }
 }
 
 /// Engines whose databases have logins.
@@ -943,6 +956,9 @@ contract! {
     an_occupied_target_is_refused_with_2 => occupied_target
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
          mariadb: crate::mariadb_harness::MariaDb,
+         bacpac: crate::bacpac_harness::Bacpac];
+    replacing_never_loses_the_target => replacing_never_loses_the_target
+        [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
          bacpac: crate::bacpac_harness::Bacpac];
     wrong_database_credentials_are_refused => wrong_credentials
         [postgres: crate::postgres_harness::Postgres, mariadb: crate::mariadb_harness::MariaDb];

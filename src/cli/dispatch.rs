@@ -21,7 +21,7 @@ pub struct DispatchArgs {
 }
 
 fn log_line(m: &str) {
-    eprintln!("sqlvault: {m}");
+    errln!("sqlvault: {m}");
 }
 
 fn no_log(_: &str) {}

@@ -1,6 +1,24 @@
 //! The command-line definition and glue: parse flags, open the repository,
 //! call the core, print the report.
 
+/// `println!` that carries on when stdout is closed (`points | head -1`):
+/// the work and its session record matter more than the lines nobody reads.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that carries on when stderr is closed (a log reader that
+/// went away must not stop a backup).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod azuresql;
 mod commands;
 mod dispatch;

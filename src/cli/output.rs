@@ -36,7 +36,7 @@ impl Output {
     /// Print a session report: JSON, or a table unless quiet.
     pub fn print(&self, r: &SessionReport) {
         if self.json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(r).expect("report serialises")
             );
@@ -51,9 +51,9 @@ impl Output {
         self.print(r);
         for d in &r.databases {
             if let Some(e) = &d.error {
-                eprintln!("sqlvault: error: {}: {e}", d.database);
+                errln!("sqlvault: error: {}: {e}", d.database);
                 if let Some(h) = &d.hint {
-                    eprintln!("  hint: {h}");
+                    errln!("  hint: {h}");
                 }
             }
         }
@@ -202,13 +202,13 @@ fn print_table(r: &SessionReport) {
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    println!("{t}");
+    outln!("{t}");
     let failed = r
         .databases
         .iter()
         .filter(|d| d.status != Status::Ok)
         .count();
-    println!(
+    outln!(
         "{} {}: {} of {} ok, {} in {}",
         r.command,
         status_word(r.status),
@@ -218,20 +218,20 @@ fn print_table(r: &SessionReport) {
         HumanDuration(Duration::from_secs_f64(r.duration_secs))
     );
     for e in &r.errors {
-        println!("error: {e}");
+        outln!("error: {e}");
     }
     for w in &r.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     for n in &r.notes {
-        println!("{n}");
+        outln!("{n}");
     }
 }
 
 /// The one-line error (and hint) every failure ends with.
 pub fn print_error(e: &sqlvault::Error) {
-    eprintln!("sqlvault: error: {}", e.message);
+    errln!("sqlvault: error: {}", e.message);
     if let Some(h) = &e.hint {
-        eprintln!("  hint: {h}");
+        errln!("  hint: {h}");
     }
 }

@@ -32,7 +32,7 @@ impl ProgressFactory for Factory {
                 Box::new(Bar(bar))
             }
             Display::Lines => {
-                eprintln!("sqlvault: {verb} {label}: started");
+                errln!("sqlvault: {verb} {label}: started");
                 Box::new(Lines {
                     label: format!("{verb} {label}"),
                     total: AtomicU64::new(0),
@@ -83,7 +83,7 @@ impl Progress for Lines {
             *last = Instant::now();
             let total = self.total.load(Ordering::Relaxed);
             let pct = (done * 100).checked_div(total).unwrap_or(0);
-            eprintln!(
+            errln!(
                 "sqlvault: {}: {} of {} ({pct}%)",
                 self.label,
                 HumanBytes(done),
@@ -92,6 +92,6 @@ impl Progress for Lines {
         }
     }
     fn phase(&self, what: &str) {
-        eprintln!("sqlvault: {}: {what}", self.label);
+        errln!("sqlvault: {}: {what}", self.label);
     }
 }

@@ -69,7 +69,7 @@ pub fn open(g: &Global, create_default: bool, quiet: bool) -> Result<Arc<Reposit
     };
     let repo = Repository::init(storage, &InitOptions::default(), Some(&key))?;
     if !quiet {
-        eprintln!(
+        errln!(
             "sqlvault: created the default repository at `{}`; its key is in `{}` (keep a copy: without it, the backups cannot be read)",
             d.repo.display(),
             d.key.display()

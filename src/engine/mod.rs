@@ -124,6 +124,12 @@ pub trait Engine: Send + Sync {
     fn remove_restore_leftovers(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether a failed restore leaves a target it was to replace exactly
+    /// as it was (the restore is built aside and put in place last).
+    fn keeps_target_on_failure(&self) -> bool {
+        true
+    }
 }
 
 /// A source or target as typed on the command line.

@@ -156,6 +156,22 @@ fn copy_point(
     p: &RestorePoint,
     moved: &HashMap<PointId, PointId>,
 ) -> Result<PointId> {
+    // A run killed after writing the copy's manifest, before removing the
+    // original, copied it already: check that copy instead of adding another.
+    if let Some(id) = earlier_copy(target, p)? {
+        let copied = target.read_point(&id)?;
+        let mut hashes = HashMap::new();
+        for s in &p.streams {
+            let mut h = Hashing {
+                inner: std::io::sink(),
+                hash: blake3::Hasher::new(),
+            };
+            primary.restore_stream(index, s, &mut h, &NoProgress)?;
+            hashes.insert(s.name.clone(), h.hash.finalize());
+        }
+        check_copy(target, &copied, &hashes)?;
+        return Ok(id);
+    }
     let level = target.config().compression_level;
     let writer = BackupWriter::new(target.clone(), level, None)?;
     let mut hashes = HashMap::new();
@@ -177,6 +193,39 @@ fn copy_point(
     copy.depends_on = p.depends_on.and_then(|d| moved.get(&d).copied());
     let (new_id, _, _) = writer.commit(copy)?;
     let copied = target.read_point(&new_id)?;
+    check_copy(target, &copied, &hashes)?;
+    Ok(new_id)
+}
+
+/// A point of `target` that is a copy of `p`: the same database, source,
+/// host, creation time, streams and fingerprints (chunk ids differ, as
+/// each repository has its own key).
+fn earlier_copy(target: &Repository, p: &RestorePoint) -> Result<Option<PointId>> {
+    let shape = |q: &RestorePoint| -> Vec<(String, u64)> {
+        q.streams.iter().map(|s| (s.name.clone(), s.size)).collect()
+    };
+    Ok(target
+        .points()?
+        .into_iter()
+        .find(|(_, q)| {
+            q.created_at == p.created_at
+                && q.database == p.database
+                && q.engine == p.engine
+                && q.source == p.source
+                && q.hostname == p.hostname
+                && q.fingerprints == p.fingerprints
+                && shape(q) == shape(p)
+        })
+        .map(|(id, _)| id))
+}
+
+/// Read every stream of the copy back and compare it with the original's
+/// hashes.
+fn check_copy(
+    target: &Repository,
+    copied: &RestorePoint,
+    hashes: &HashMap<String, blake3::Hash>,
+) -> Result<()> {
     let target_index = target.load_index()?;
     for s in &copied.streams {
         let mut check = Hashing {
@@ -191,5 +240,5 @@ fn copy_point(
             )));
         }
     }
-    Ok(new_id)
+    Ok(())
 }

@@ -135,7 +135,7 @@ pub fn restore(
     queue: &str,
 ) -> Result<SessionReport> {
     check_no_secret("the restore target", target)?;
-    let (id, point) = repo.resolve_point(point_spec, database)?;
+    let (id, point) = super::latest::resolve(repo, point_spec, database)?;
     if point.engine == crate::engine::postgres::physical::ENGINE {
         return Err(Error::usage(
             "a base backup is restored on the machine of its data directory, not through a queue",

@@ -6,6 +6,7 @@ pub mod adhoc;
 pub mod archive;
 pub mod dispatched;
 pub mod history;
+pub mod latest;
 mod pitr;
 pub mod policy_repo;
 pub mod prune;
@@ -322,7 +323,7 @@ fn restore_into(
             &opts.physical.target,
         )?
     } else {
-        repo.resolve_point(point_spec, database)?
+        latest::resolve(repo, point_spec, database)?
     };
     item.database = point.database.clone();
     item.restore_point = Some(id.to_hex());
@@ -335,7 +336,18 @@ fn restore_into(
     warnings.extend(index.notes.iter().cloned());
     let p = progress.start("restore", &point.database);
     let before = repo.fetched();
-    let restored = engine.restore(repo, &index, &point, opts, p.as_ref())?;
+    let restored = engine
+        .restore(repo, &index, &point, opts, p.as_ref())
+        .map_err(|e| {
+            // A DBA who asked to replace a database must know it is still there.
+            let told = e.message.contains("unchanged") || e.message.contains("kept as");
+            if (opts.clean || opts.force) && engine.keeps_target_on_failure() && !told {
+                let message = format!("{}; the existing target, if any, is unchanged", e.message);
+                Error { message, ..e }
+            } else {
+                e
+            }
+        })?;
     let after = repo.fetched();
     item.bytes_fetched = Some(after.0 - before.0);
     item.fetches = Some(after.1 - before.1);
@@ -377,6 +389,21 @@ pub fn verify(
     drop(p);
     report.errors = check.errors.clone();
     report.warnings = check.warnings.clone();
+    // Remembered, so that later backups store these chunks again.
+    let found: Vec<_> = check
+        .damaged_packs
+        .iter()
+        .chain(&check.missing_packs)
+        .copied()
+        .collect();
+    if !found.is_empty()
+        && let Err(e) = repo.record_damage("verify", &found)
+    {
+        report.warnings.push(format!(
+            "the damaged packs could not be recorded ({}); the next backup may build on them",
+            e.message
+        ));
+    }
     let p = progress.start("verify", "WAL archive");
     let (_, log_errors) = repo.check_logs(p.as_ref())?;
     drop(p);

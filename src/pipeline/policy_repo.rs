@@ -68,7 +68,7 @@ pub fn holding(
     database: Option<&str>,
 ) -> Result<Arc<Repository>> {
     let primary = open(&spec.repository)?;
-    let first = match primary.resolve_point(point, database) {
+    let first = match super::latest::resolve(&primary, point, database) {
         Ok(_) => return Ok(primary),
         Err(e) => e,
     };
@@ -80,7 +80,7 @@ pub fn holding(
         return Err(first);
     };
     let archive = open(&archive.repository())?;
-    match archive.resolve_point(point, database) {
+    match super::latest::resolve(&archive, point, database) {
         Ok(_) => Ok(archive),
         Err(e) if e.kind == Kind::Usage => Err(first),
         Err(e) => Err(e),

@@ -31,7 +31,7 @@ pub fn rehydrate(
     database: Option<&str>,
     high_priority: bool,
 ) -> Result<RehydrateStatus> {
-    let (id, p) = repo.resolve_point(point, database)?;
+    let (id, p) = super::latest::resolve(repo, point, database)?;
     let packs = repo.packs_needed(&id)?;
     let mut online = 0;
     for name in &packs {

@@ -46,12 +46,14 @@ pub fn repair(
         super::remove_stale_temporaries(repo, &mut report);
     }
     let mut replaced = HashSet::new();
+    // Packs found damaged and left as they are (only known with --read-data).
+    let mut still_damaged: Option<Vec<crate::repo::ids::PackId>> = None;
     if opts.read_data {
         let p = progress.start("verify", "repository");
         let check = repo.check(p.as_ref())?;
         drop(p);
+        still_damaged = Some(check.damaged_packs.clone());
         if !check.damaged_packs.is_empty() {
-            let index = repo.load_index()?;
             if opts.dry_run {
                 for id in &check.damaged_packs {
                     report.notes.push(format!(
@@ -61,12 +63,15 @@ pub fn repair(
                 }
             } else {
                 let (done, saved) =
-                    repo.repack(&check.damaged_packs, &check.sound_chunks, &index)?;
+                    repo.repack(&check.damaged_packs, &check.sound_chunks, &check.bad_blobs)?;
                 report.notes.push(format!(
                     "rewrote {} damaged pack(s), keeping their {saved} intact chunk(s)",
                     done.len()
                 ));
                 replaced = done;
+                if let Some(still) = &mut still_damaged {
+                    still.retain(|p| !replaced.contains(p));
+                }
             }
         }
     }
@@ -219,6 +224,7 @@ pub fn repair(
         if freed > 0 {
             report.notes.push(format!("freed {}", HumanBytes(freed)));
         }
+        clear_damage_record(repo, still_damaged)?;
     }
     if report.notes.is_empty() && report.databases.is_empty() {
         report.notes.push(
@@ -232,4 +238,26 @@ pub fn repair(
     } else {
         record(repo, report)
     })
+}
+
+/// Keep on record only the damaged packs that are still there: those repair
+/// rewrote or removed need no record, and without `--read-data` repair
+/// cannot tell whether a recorded one is sound, so it keeps it.
+fn clear_damage_record(
+    repo: &Repository,
+    read: Option<Vec<crate::repo::ids::PackId>>,
+) -> Result<()> {
+    let present: HashSet<crate::repo::ids::PackId> = repo
+        .storage()
+        .list("packs/")?
+        .into_iter()
+        .filter_map(|i| i.name.rsplit('/').next()?.parse().ok())
+        .collect();
+    let mut still: Vec<_> = match read {
+        Some(found) => found,
+        None => repo.damaged_packs()?.into_iter().collect(),
+    };
+    still.retain(|p| present.contains(p));
+    still.sort();
+    repo.rewrite_damage("repair", &still)
 }

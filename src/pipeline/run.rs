@@ -106,6 +106,24 @@ pub fn run(
                 continue;
             }
         };
+        for (path, what) in super::sources::vanished_sqlite(s, &dbs, points.iter().map(|(_, p)| p))
+        {
+            let mut item = ItemReport::new(path.display().to_string());
+            item.status = Status::Failed;
+            item.source = Some(path.display().to_string());
+            item.error = Some(format!(
+                "protected database `{}` {what}; its restore points are kept",
+                path.display()
+            ));
+            item.hint = Some(format!(
+                "put it back, or add \"{}\" to `exclude` of source `{}` to stop protecting it",
+                path.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default(),
+                s.name
+            ));
+            report.databases.push(item);
+        }
         for p in dbs {
             let engine = p.engine();
             if !dry_run {

@@ -134,6 +134,46 @@ fn sqlite_databases(s: &SourceSpec) -> Result<Vec<Protected>> {
         .collect())
 }
 
+/// Databases of an auto-protected directory that have restore points but
+/// are no longer found there as SQLite databases (deleted, emptied, their
+/// header overwritten, replaced by a directory), each with what it is now.
+/// They stay protected: each run fails them until they come back or the
+/// policy excludes them.
+pub fn vanished_sqlite<'a>(
+    s: &SourceSpec,
+    found: &[Protected],
+    recorded: impl Iterator<Item = &'a crate::repo::point::RestorePoint>,
+) -> Vec<(PathBuf, String)> {
+    let Some(dir) = &s.directory else {
+        return Vec::new();
+    };
+    if s.engine != "sqlite" {
+        return Vec::new();
+    }
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+    let present: Vec<String> = found.iter().map(|p| p.engine().source()).collect();
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    for point in recorded.filter(|p| p.engine == "sqlite") {
+        let path = PathBuf::from(&point.source);
+        if path.parent() != Some(dir.as_path())
+            || s.exclude.contains(&file_name(&path))
+            || present.contains(&point.source)
+            || out.iter().any(|(p, _)| *p == path)
+        {
+            continue;
+        }
+        let what = match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no longer exists".to_string(),
+            Err(e) => format!("cannot be read ({})", e.kind()),
+            Ok(m) if m.is_dir() => "is now a directory".to_string(),
+            Ok(m) if m.len() == 0 => "is now empty (0 bytes)".to_string(),
+            Ok(_) => "is no longer a SQLite database (its header is not SQLite's)".to_string(),
+        };
+        out.push((path, what));
+    }
+    out
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())

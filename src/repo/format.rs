@@ -33,6 +33,9 @@ pub enum ObjectKind {
     Log = 7,
     /// The identity a log archive's cluster name is bound to, version 4.
     Cluster = 8,
+    /// Packs found damaged (`damage/`), added in format version 4 and
+    /// ignored by readers that predate it.
+    Damage = 9,
 }
 
 impl ObjectKind {
@@ -46,6 +49,7 @@ impl ObjectKind {
             6 => ObjectKind::Session,
             7 => ObjectKind::Log,
             8 => ObjectKind::Cluster,
+            9 => ObjectKind::Damage,
             _ => return None,
         })
     }

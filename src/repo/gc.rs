@@ -203,8 +203,18 @@ impl Repository {
         &self,
         packs: &[PackId],
         sound: &HashSet<ChunkId>,
-        index: &super::index::Index,
+        bad: &HashSet<(PackId, ChunkId)>,
     ) -> Result<(HashSet<PackId>, usize)> {
+        // What the index objects place in each pack: every blob, also those
+        // a loaded index would read from another pack's copy.
+        let mut listed: HashMap<PackId, Vec<BlobEntry>> = HashMap::new();
+        for id in self.list_indexes()? {
+            if let Ok(f) = self.read_index_file(&id) {
+                for p in f.packs.into_iter().filter(|p| packs.contains(&p.id)) {
+                    listed.entry(p.id).or_insert(p.blobs);
+                }
+            }
+        }
         let mut replaced = HashSet::new();
         let mut saved = 0;
         let encrypted = self.sealer().is_encrypted();
@@ -215,9 +225,13 @@ impl Repository {
             };
             // A pack whose blobs cannot be located is never removed: what
             // it holds is unknown.
-            let Ok((entries, _)) =
-                locate_blobs(&name, &data, true, index.entries_of(id), self.sealer())
-            else {
+            let Ok((entries, _)) = locate_blobs(
+                &name,
+                &data,
+                true,
+                listed.remove(id).unwrap_or_default(),
+                self.sealer(),
+            ) else {
                 continue;
             };
             let mut sound_blobs = Vec::new();
@@ -226,7 +240,7 @@ impl Repository {
                 let Some(sealed) = data.get(b.offset as usize..end) else {
                     continue;
                 };
-                if sound.contains(&b.id) {
+                if sound.contains(&b.id) && !bad.contains(&(*id, b.id)) {
                     let base = self.blob_base(&b.id, sealed).unwrap_or(None);
                     sound_blobs.push((b, sealed, base));
                 }

@@ -82,6 +82,10 @@ id_type!(
     /// Hash of a session record's stored bytes.
     SessionId
 );
+id_type!(
+    /// Hash of a damage record's stored bytes.
+    DamageId
+);
 
 #[cfg(test)]
 mod tests {

@@ -149,9 +149,23 @@ impl Index {
     }
 
     pub fn add_file(&mut self, file: &IndexFile) {
-        for p in &file.packs {
+        self.add_file_where(file, |_| true);
+    }
+
+    /// [`Self::add_file`] for the packs `keep` accepts.
+    pub fn add_file_where(&mut self, file: &IndexFile, keep: impl Fn(&PackId) -> bool) {
+        for p in file.packs.iter().filter(|p| keep(&p.id)) {
             self.add_pack(p.id, &p.blobs);
         }
+    }
+
+    /// How many chunks the index reads from each pack (by pack number).
+    fn located_counts(&self) -> Vec<u32> {
+        let mut out = vec![0u32; self.packs.len()];
+        for l in self.chunks.values() {
+            out[l.pack as usize] += 1;
+        }
+        out
     }
 }
 
@@ -169,11 +183,75 @@ impl Repository {
     /// the packs hold: a damaged object is left out and noted rather than
     /// failing the caller, and [`Self::complete_index`] finds its chunks in
     /// the packs. Storage errors (unreachable, permission) still fail.
+    /// A chunk also held by a pack on record as damaged is read from its
+    /// other copy.
     pub fn load_index(&self) -> Result<Index> {
+        let damaged = self.damaged_packs()?;
+        let (mut index, files) = self.read_index_files()?;
+        for f in &files {
+            index.add_file_where(f, |p| !damaged.contains(p));
+        }
+        for f in &files {
+            index.add_file_where(f, |p| damaged.contains(p));
+        }
+        Ok(index)
+    }
+
+    /// The index a backup deduplicates against: without any pack on record
+    /// as damaged, missing from storage, or shorter than the blobs the index
+    /// places in it (those are recorded now), so that their chunks are
+    /// stored again rather than named by a point that cannot be restored.
+    pub fn load_index_for_backup(&self) -> Result<Index> {
+        let mut damaged = self.damaged_packs()?;
+        let (mut index, files) = self.read_index_files()?;
+        for f in &files {
+            index.add_file(f);
+        }
+        let sizes: HashMap<PackId, u64> = self
+            .storage()
+            .list("packs/")?
+            .into_iter()
+            .filter_map(|i| Some((i.name.rsplit('/').next()?.parse().ok()?, i.size)))
+            .collect();
+        let counts = index.located_counts();
+        let mut found = Vec::new();
+        for (n, id) in index.packs().iter().enumerate() {
+            // Header, blobs, then at least 40 footer bytes a blob, its
+            // length and the checksum.
+            let least =
+                index.pack_ends[n] + 40 * counts[n] as u64 + 4 + super::format::TRAILER_LEN as u64;
+            let sound = sizes.get(id).is_some_and(|&size| size >= least);
+            if !sound && !damaged.contains(id) {
+                found.push(*id);
+            }
+        }
+        if found.is_empty() && damaged.is_empty() {
+            return Ok(index);
+        }
+        if !found.is_empty() {
+            // Best effort: the backup stores the chunks again either way.
+            let _ = self.record_damage("backup", &found);
+            damaged.extend(found);
+        }
+        let mut index = Index {
+            damaged: index.damaged,
+            notes: index.notes,
+            ..Index::default()
+        };
+        for f in &files {
+            index.add_file_where(f, |p| !damaged.contains(p));
+        }
+        Ok(index)
+    }
+
+    /// Every index object that can be read, and an empty index noting the
+    /// damaged ones.
+    fn read_index_files(&self) -> Result<(Index, Vec<IndexFile>)> {
         let mut index = Index::default();
+        let mut files = Vec::new();
         for id in self.list_indexes()? {
             match self.read_index_file(&id) {
-                Ok(file) => index.add_file(&file),
+                Ok(file) => files.push(file),
                 Err(e) if e.kind == Kind::Repository => {
                     index.notes.push(format!(
                         "index object `{INDEX_DIR}{id}` is damaged ({}); its chunks are looked up in the packs (`sqlvault repair` rebuilds the index)",
@@ -184,7 +262,7 @@ impl Repository {
                 Err(e) => return Err(e.context("cannot load the repository index")),
             }
         }
-        Ok(index)
+        Ok((index, files))
     }
 
     /// The index a restore of `points` reads through: every index object

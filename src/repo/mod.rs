@@ -8,6 +8,7 @@ pub mod chain;
 pub mod chunker;
 pub mod config;
 pub mod crypto;
+pub mod damage;
 pub mod delta;
 pub mod format;
 pub mod gc;

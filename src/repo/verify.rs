@@ -38,6 +38,13 @@ pub struct RepoCheck {
     /// Packs with any damage (their frame, or some blobs).
     #[serde(skip)]
     pub damaged_packs: Vec<PackId>,
+    /// Blobs found damaged, by pack: a chunk sound in one pack may be
+    /// damaged in another.
+    #[serde(skip)]
+    pub bad_blobs: HashSet<(PackId, ChunkId)>,
+    /// Packs an index object names that storage does not hold.
+    #[serde(skip)]
+    pub missing_packs: Vec<PackId>,
     /// Every chunk that can be read back from some pack.
     #[serde(skip)]
     pub sound_chunks: HashSet<ChunkId>,
@@ -159,6 +166,7 @@ impl Repository {
                 ));
             }
             for (c, why) in f.bad.drain(..) {
+                report.bad_blobs.insert((*id, c));
                 bad.entry(c).or_insert(format!(
                     "chunk {} in pack `{name}` is damaged: {why}",
                     c.short()
@@ -186,6 +194,7 @@ impl Repository {
         }
         for id in &indexed {
             if !present.contains_key(id) {
+                report.missing_packs.push(*id);
                 report
                     .errors
                     .push(format!("pack `{}` is missing", pack_name(id)));

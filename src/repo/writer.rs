@@ -117,7 +117,7 @@ impl BackupWriter {
         compression_level: i32,
         parent: Option<&RestorePoint>,
     ) -> Result<Self> {
-        let known = repo.load_index()?;
+        let known = repo.load_index_for_backup()?;
         let parent: ParentLayout = parent
             .map(|p| {
                 p.streams

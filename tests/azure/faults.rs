@@ -218,3 +218,85 @@ fn no_credentials_for_a_plain_http_endpoint_is_a_usage_error() {
         out.stderr
     );
 }
+
+/// A loopback proxy in front of Azurite that cuts the first `cuts`
+/// connections once `after` bytes of responses went through them: a
+/// response that ends mid-body, as a dropped connection gives.
+fn cutting_proxy(upstream: u16, after: u64, cuts: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let left = Arc::new(AtomicUsize::new(cuts));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_in, &mut s_out);
+                let _ = s_out.shutdown(Shutdown::Write);
+            });
+            let left = left.clone();
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let mut sent = 0u64;
+                let mut buf = vec![0u8; 16 << 10];
+                loop {
+                    let n = match s_in.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    sent += n as u64;
+                    if sent > after
+                        && left
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| l.checked_sub(1))
+                            .is_ok()
+                    {
+                        let _ = c_out.write_all(&buf[..n / 2]);
+                        let _ = c_out.shutdown(Shutdown::Both);
+                        let _ = s_in.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    if c_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = c_out.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_response_cut_off_mid_body_is_fetched_again() {
+    let az = Azurite::start();
+    let s = Scratch::new();
+    let db = s.join("db.db");
+    make_blob_db(&db, "wal", 12 << 20, 14);
+    let expected = fingerprint(&db);
+    let vault = AzVault::new(&s, &az, "cutoff");
+    vault.run(&["init"]).expect_code(0);
+    let p = vault.backup_one(&db);
+
+    let proxy = cutting_proxy(az.port, 256 << 10, 3);
+    let via = AzVault::with_env(
+        &s,
+        az.url("cutoff"),
+        vec![(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            az.connection_string().replace(
+                &format!("127.0.0.1:{}/", az.port),
+                &format!("127.0.0.1:{proxy}/"),
+            ),
+        )],
+    );
+    let r = s.join("restored.db");
+    let out = via.run(&["--json", "restore", &p, "--to", r.to_str().unwrap()]);
+    out.expect_code(0);
+    assert_same_db(&r, &expected);
+}

@@ -18,7 +18,7 @@ pub const KEY: &str =
 
 pub struct Azurite {
     child: Option<Child>,
-    port: u16,
+    pub port: u16,
     dir: tempfile::TempDir,
     /// The Queue service, when started.
     queue: Option<(Child, u16)>,

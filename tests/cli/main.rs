@@ -12,3 +12,4 @@ mod format_compat;
 mod policy;
 mod repair;
 mod roundtrip;
+mod trust;

@@ -379,3 +379,86 @@ fn backup_with_a_policy_takes_ad_hoc_backups_outside_the_schedule() {
     t.vault.restore(id, &target);
     assert_same_db(&target, &fingerprint(&t.dbs.join("a.db")));
 }
+
+#[test]
+fn an_archive_run_killed_before_removing_the_original_copies_no_point_twice() {
+    let t = setup("", "daily = 7");
+    let archive = Vault::init(&t.s, t.s.join("archive"));
+    let mut text = std::fs::read_to_string(&t.policy).unwrap();
+    text += &format!(
+        "\n[archive]\npath = \"{}\"\nafter-days = 0\npassword-env = \"SQLVAULT_PASSWORD\"\n",
+        archive.repo.display()
+    );
+    std::fs::write(&t.policy, text).unwrap();
+    let expected = fingerprint(&t.dbs.join("b.db"));
+    t.vault.backup_one(&t.dbs.join("b.db"));
+    // The primary as it was when the copy's manifest had been written and
+    // the original not yet removed.
+    let saved = t.s.join("primary-before");
+    let cp = |from: &std::path::Path, to: &std::path::Path| {
+        let ok = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cp -a {from:?} {to:?}");
+    };
+    cp(&t.vault.repo, &saved);
+    t.run(&["archive"]).expect_code(0);
+    assert_eq!(archive.points().len(), 1);
+    std::fs::remove_dir_all(&t.vault.repo).unwrap();
+    cp(&saved, &t.vault.repo);
+
+    let out = t.run(&["archive"]);
+    out.expect_code(0);
+    assert!(t.vault.points().is_empty(), "moved out of the primary");
+    let moved = archive.points();
+    assert_eq!(moved.len(), 1, "copied twice: {moved:#?}");
+    let target = t.s.join("b-from-archive.db");
+    archive.restore(moved[0]["id"].as_str().unwrap(), &target);
+    assert_same_db(&target, &expected);
+}
+
+#[test]
+fn an_auto_protected_database_that_goes_bad_fails_every_run_until_excluded() {
+    let t = setup("", "daily = 7");
+    for n in ["c", "d", "e"] {
+        make_fixture(&t.dbs.join(format!("{n}.db")), "delete", 3);
+    }
+    t.run(&["run"]).expect_code(0);
+    assert_eq!(t.vault.points().len(), 5);
+    // c: its header overwritten; d: emptied; e: replaced by a directory.
+    let c = t.dbs.join("c.db");
+    let mut bytes = std::fs::read(&c).unwrap();
+    bytes[..16].copy_from_slice(b"garbage garbage!");
+    std::fs::write(&c, bytes).unwrap();
+    std::fs::write(t.dbs.join("d.db"), b"").unwrap();
+    std::fs::remove_file(t.dbs.join("e.db")).unwrap();
+    std::fs::create_dir(t.dbs.join("e.db")).unwrap();
+    for round in 0..2 {
+        let out = t.run(&["run"]);
+        out.expect_code(1);
+        let failed: Vec<String> = items(&out)
+            .iter()
+            .filter(|i| i["status"] == "failed")
+            .map(|i| i["error"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(failed.len(), 3, "round {round}: {failed:?}");
+        for (name, what) in [("c.db", "header"), ("d.db", "empty"), ("e.db", "directory")] {
+            assert!(
+                failed.iter().any(|e| e.contains(name) && e.contains(what)),
+                "round {round}: {name} not failed as {what}: {failed:?}"
+            );
+        }
+    }
+    // Excluded, they are no longer protected; their points stay.
+    let text = std::fs::read_to_string(&t.policy).unwrap().replace(
+        "auto-protect = true",
+        "auto-protect = true\nexclude = [\"c.db\", \"d.db\", \"e.db\"]",
+    );
+    std::fs::write(&t.policy, text).unwrap();
+    t.run(&["run"]).expect_code(0);
+    assert_eq!(t.vault.points().len(), 5);
+}

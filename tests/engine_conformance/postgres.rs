@@ -248,6 +248,32 @@ impl Harness for Postgres {
                 .is_ok_and(|r| r.len() == 1 && r[0].get::<_, i32>(0) == 42)
     }
 
+    const TEMPORARY_DATABASE: bool = true;
+
+    fn hold_temporaries(&self, stop: &std::sync::atomic::AtomicBool) -> usize {
+        let mut held: Vec<(String, postgres::Client)> = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for name in cluster().databases_like("sqlvault_restore_") {
+                if held.iter().any(|(n, _)| *n == name) {
+                    continue;
+                }
+                if let Ok(c) = postgres::Config::new()
+                    .host("127.0.0.1")
+                    .port(cluster().port)
+                    .user("postgres")
+                    .password(crate::pg_common::PG_PASSWORD)
+                    .dbname(&name)
+                    .application_name("monitoring")
+                    .connect(postgres::NoTls)
+                {
+                    held.push((name, c));
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        held.len()
+    }
+
     fn occupied_message(&self, db: &str) -> String {
         format!("database `{}` already exists", self.name(db))
     }

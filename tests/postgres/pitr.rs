@@ -633,6 +633,12 @@ fn one_database_at_a_point_in_time_into_a_running_server() {
     a.switch_and_wait();
 
     let url = format!("postgres://postgres@127.0.0.1:{}/app_at", a.port);
+    let points = |a: &Archiving| {
+        let out = a.vault(&["--json", "points"]);
+        out.expect_code(0);
+        out.json()
+    };
+    let before = points(&a);
     let out = a.vault(&[
         "--json",
         "restore",
@@ -648,9 +654,19 @@ fn one_database_at_a_point_in_time_into_a_running_server() {
     let report = out.json();
     let got = pg_common::compare::contents(&mut a.client_of("app_at"));
     assert_eq!(got, expected, "{report:#}");
+    // The report names the base backup it recovered from; the repository
+    // gained no restore point (`latest` of `app` would have moved to it).
+    let base = report["databases"][0]["restore_point"].as_str().unwrap();
     assert!(
-        check_text(&report).contains("copied through restore point"),
+        check_text(&report).contains(&format!("recovered from base backup {}", &base[..8])),
         "{report:#}"
+    );
+    assert_eq!(points(&a), before, "a restore added to the repository");
+    let out = a.vault(&["restore", "latest", "--database", "app", "--to", "/nowhere"]);
+    assert!(
+        out.stderr.contains("no restore point of database `app`"),
+        "a restore point of `app` appeared: {}",
+        out.stderr
     );
     // The scratch cluster is gone.
     let left: Vec<_> = std::fs::read_dir(a.dir.join("home/tmp"))

@@ -190,7 +190,7 @@ fn yes_no(b: bool) -> String {
 /// With --json, the rows as JSON on stdout; true when printed.
 fn print_json<T: serde::Serialize>(out: &Output, rows: &[T]) -> bool {
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(rows).expect("rows serialise")
         );
@@ -201,8 +201,8 @@ fn print_json<T: serde::Serialize>(out: &Output, rows: &[T]) -> bool {
 fn print_table(b: Builder, (all, protected): &(usize, usize), server: &str) {
     let mut t = b.build();
     t.with(Style::rounded());
-    println!("{t}");
-    println!("{all} databases on {server}, {protected} protected");
+    outln!("{t}");
+    outln!("{all} databases on {server}, {protected} protected");
 }
 
 /// The sources of `engine` that have restore points: a database is

@@ -31,12 +31,12 @@ pub fn run(g: &Global, a: &InitArgs, out: &Output) -> Result<i32> {
     };
     let repo = Repository::init(repository::storage_for(&path)?, &opts, password.as_ref())?;
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"command": "init", "status": "ok", "repository": repo.location(), "encrypted": opts.encrypted})
         );
     } else if !out.quiet {
-        println!(
+        outln!(
             "created {} repository at `{}`",
             if opts.encrypted {
                 "an encrypted"

@@ -5,7 +5,7 @@ use indicatif::HumanBytes;
 use serde::Serialize;
 use sqlvault::Result;
 use sqlvault::engine::postgres::physical::window::{self, Window};
-use sqlvault::pipeline::policy_repo;
+use sqlvault::pipeline::{latest, policy_repo};
 use sqlvault::policy::Policy;
 use sqlvault::repo::Repository;
 use std::sync::Arc;
@@ -56,13 +56,18 @@ pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
         }
     };
     let mut rows: Vec<Row> = Vec::new();
+    let mut lost = false;
     for (location, repo) in &repos {
         rows.extend(rows_of(repo, location, a.database.as_deref())?);
+        lost |= warn_lost(repo, a.database.as_deref())?;
     }
+    // A point the sessions say was written and that cannot be read makes
+    // `restore latest` refuse; scripts must see it here too.
+    let damaged = sqlvault::Kind::Repository.exit_code();
     rows.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     let by_policy = a.policy.is_some();
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&rows).expect("rows serialise")
         );
@@ -72,14 +77,20 @@ pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
                 .as_ref()
                 .is_some_and(|w| w.missing.is_some() || !w.consistent)
         });
-        return Ok(if gaps { 1 } else { 0 });
+        return Ok(if lost {
+            damaged
+        } else if gaps {
+            1
+        } else {
+            0
+        });
     }
     if rows.is_empty() {
         if !out.quiet {
             let places: Vec<String> = repos.iter().map(|(_, r)| r.location()).collect();
-            println!("no restore points in `{}`", places.join("` or `"));
+            outln!("no restore points in `{}`", places.join("` or `"));
         }
-        return Ok(0);
+        return Ok(if lost { damaged } else { 0 });
     }
     let mut b = Builder::default();
     let mut head = vec![
@@ -112,9 +123,40 @@ pub fn run(g: &Global, a: &PointsArgs, out: &Output) -> Result<i32> {
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    println!("{t}");
+    outln!("{t}");
     let gaps = print_windows(&rows);
-    Ok(if gaps { 1 } else { 0 })
+    Ok(if lost {
+        damaged
+    } else if gaps {
+        1
+    } else {
+        0
+    })
+}
+
+/// A warning for each restore point the session records say was written
+/// (and nothing removed) whose manifest cannot be read; true if any.
+fn warn_lost(repo: &Repository, database: Option<&str>) -> Result<bool> {
+    let lost: Vec<_> = latest::lost_points(repo)?
+        .into_iter()
+        .filter(|l| database.is_none_or(|d| l.database == d))
+        .collect();
+    for l in &lost {
+        errln!(
+            "sqlvault: warning: restore point {} of `{}`, backed up {}, cannot be read: its manifest `points/{}` in `{}` is missing or damaged",
+            &l.id[..8.min(l.id.len())],
+            l.database,
+            l.written,
+            l.id,
+            repo.location()
+        );
+    }
+    if !lost.is_empty() {
+        errln!(
+            "  hint: copy the manifests back from another copy of the repository; `sqlvault verify` names every damaged object"
+        );
+    }
+    Ok(!lost.is_empty())
 }
 
 /// The restorable window under the table, one line per base backup, and
@@ -125,7 +167,7 @@ fn print_windows(rows: &[Row]) -> bool {
         let Some(w) = &r.restorable else { continue };
         if !w.consistent {
             gaps = true;
-            eprintln!(
+            errln!(
                 "sqlvault: warning: base backup {} of cluster {} cannot be restored: the WAL up to its end ({}) is not all archived",
                 &r.id[..8],
                 r.database,
@@ -133,7 +175,7 @@ fn print_windows(rows: &[Row]) -> bool {
             );
             continue;
         }
-        println!(
+        outln!(
             "{} cluster {}: restorable from {} to {} (timeline {}, WAL up to {})",
             &r.id[..8],
             r.database,
@@ -148,7 +190,7 @@ fn print_windows(rows: &[Row]) -> bool {
         );
         if let Some(missing) = &w.missing {
             gaps = true;
-            eprintln!(
+            errln!(
                 "sqlvault: warning: WAL segment {missing} of cluster {} is missing: from base backup {}, times after {} cannot be reached{}",
                 r.database,
                 &r.id[..8],
@@ -168,7 +210,7 @@ fn rows_of(repo: &Repository, location: &str, database: Option<&str>) -> Result<
     let all = repo.points()?;
     let unreadable = repo.list_points()?.len().saturating_sub(all.len());
     if unreadable > 0 {
-        eprintln!(
+        errln!(
             "sqlvault: warning: {unreadable} restore point(s) in `{}` could not be read; run `sqlvault verify` to see which",
             repo.location()
         );

@@ -41,10 +41,10 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
     let policy = Policy::load(file)?;
     let spec = &policy.spec;
     for w in &policy.warnings {
-        eprintln!("sqlvault: warning: {w}");
+        errln!("sqlvault: warning: {w}");
     }
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"policy": file, "valid": true, "warnings": policy.warnings})
         );
@@ -53,14 +53,14 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
     if out.quiet {
         return Ok(0);
     }
-    println!("policy `{}` is valid.", file.display());
-    println!(
+    outln!("policy `{}` is valid.", file.display());
+    outln!(
         "repository: `{}` ({})",
         spec.repository.path.display(),
         key_source(&spec.repository)
     );
     if let Some(a) = &spec.archive {
-        println!(
+        outln!(
             "archive: restore points older than {} days move to `{}` ({})",
             a.after_days,
             a.path.display(),
@@ -96,19 +96,19 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
         if let Some(q) = &s.queue {
             what.push(format!("backed up by the workers of `{q}`"));
         }
-        println!(
+        outln!(
             "source `{}` ({}): {} ({now})",
             s.name,
             s.engine,
             what.join("; ")
         );
     }
-    println!("schedule: {}", spec.schedule.describe());
+    outln!("schedule: {}", spec.schedule.describe());
     let zone = spec.schedule.zone().map_err(sqlvault::Error::usage)?;
     let next = sqlvault::policy::next_slots(&spec.schedule, crate::cli::policy_now()?, 4)
         .map_err(sqlvault::Error::usage)?;
     for d in next {
-        println!(
+        outln!(
             "  next: {} {}",
             d.kind,
             d.slot
@@ -117,7 +117,7 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
         );
     }
     let r = &spec.retention;
-    println!(
+    outln!(
         "retention: the newest full of each of the last {} days, {} weeks, {} months and {} years; differentials {} days; a full is kept while a kept point needs it",
         r.daily,
         r.weekly,
@@ -126,7 +126,7 @@ pub fn run(_g: &Global, a: &PolicyArgs, out: &Output) -> Result<i32> {
         r.differential_days.unwrap_or(r.daily)
     );
     let o = &spec.options;
-    println!(
+    outln!(
         "options: compression {}, {} database(s) at a time, {} per run, {} tries for queued jobs{}",
         o.compression
             .map_or("as the repository".into(), |c| c.to_string()),

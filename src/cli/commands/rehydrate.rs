@@ -31,14 +31,14 @@ pub struct RehydrateArgs {
 
 fn show(out: &Output, s: &RehydrateStatus) {
     if out.json {
-        println!("{}", serde_json::to_string(s).expect("serialisable"));
+        outln!("{}", serde_json::to_string(s).expect("serialisable"));
     } else if !out.quiet {
         let state = if s.done() {
             "ready to restore".to_string()
         } else {
             format!("{} being rehydrated", s.rehydrating)
         };
-        println!(
+        outln!(
             "{} ({}): {} of {} objects online, {state}",
             &s.restore_point[..12],
             s.database,
@@ -60,16 +60,17 @@ pub fn run(g: &Global, a: &RehydrateArgs, out: &Output) -> Result<i32> {
         if s.done() || !a.wait {
             show(out, &s);
             if !s.done() && !out.quiet && !out.json {
-                eprintln!(
+                errln!(
                     "sqlvault: run this command again (or with --wait) to see when the point can be restored"
                 );
             }
             return Ok(0);
         }
         if !out.quiet {
-            eprintln!(
+            errln!(
                 "sqlvault: {} of {} objects online; checking again in {poll} s",
-                s.online, s.objects
+                s.online,
+                s.objects
             );
         }
         std::thread::sleep(Duration::from_secs(poll));

@@ -18,7 +18,7 @@ pub fn run(g: &Global, a: &SessionsArgs, out: &Output) -> Result<i32> {
     let skip = all.len().saturating_sub(a.last);
     let shown: Vec<serde_json::Value> = all.into_iter().skip(skip).map(|(_, v)| v).collect();
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&shown).expect("sessions serialise")
         );
@@ -26,7 +26,7 @@ pub fn run(g: &Global, a: &SessionsArgs, out: &Output) -> Result<i32> {
     }
     if shown.is_empty() {
         if !out.quiet {
-            println!("no sessions recorded in `{}`", repo.location());
+            outln!("no sessions recorded in `{}`", repo.location());
         }
         return Ok(0);
     }
@@ -69,6 +69,6 @@ pub fn run(g: &Global, a: &SessionsArgs, out: &Output) -> Result<i32> {
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    println!("{t}");
+    outln!("{t}");
     Ok(0)
 }

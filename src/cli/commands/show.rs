@@ -28,10 +28,10 @@ pub fn run(g: &Global, a: &ShowArgs, out: &Output) -> Result<i32> {
         }
         None => repository::open(g, false, out.quiet)?,
     };
-    let (id, point) = repo.resolve_point(&a.point, a.database.as_deref())?;
+    let (id, point) = sqlvault::pipeline::latest::resolve(&repo, &a.point, a.database.as_deref())?;
     let d = show::describe(&id, &point);
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&d).expect("description serialises")
         );
@@ -62,7 +62,7 @@ fn print(d: &PointDescription) {
         ("versions", versions.join(", ")),
     ];
     for (k, v) in lines {
-        println!("{k:>14}: {v}");
+        outln!("{k:>14}: {v}");
     }
     if let Some(b) = &d.binlog {
         let text = |k: &str| {
@@ -77,7 +77,7 @@ fn print(d: &PointDescription) {
         if let Some(g) = text("gtid").filter(|g| !g.is_empty()) {
             at.push_str(&format!(" (GTID {g})"));
         }
-        println!("{:>14}: {at}", "binary log");
+        outln!("{:>14}: {at}", "binary log");
     }
     let mut b = Builder::default();
     b.push_record(["stream", "size", "chunks"]);
@@ -90,12 +90,12 @@ fn print(d: &PointDescription) {
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    println!("{t}");
+    outln!("{t}");
     match &d.fingerprints {
-        None => println!("{}", show::NO_FINGERPRINTS),
+        None => outln!("{}", show::NO_FINGERPRINTS),
         Some(f) => {
             if let Some(img) = &f.image_blake3 {
-                println!("file image BLAKE3: {img}");
+                outln!("file image BLAKE3: {img}");
             }
             let mut b = Builder::default();
             b.push_record(["table", "kind", "rows", "fingerprint"]);
@@ -109,10 +109,10 @@ fn print(d: &PointDescription) {
             }
             let mut t = b.build();
             t.with(Style::rounded());
-            println!("{t}");
-            println!("{} fingerprints ({})", f.tables.len(), f.algorithm);
+            outln!("{t}");
+            outln!("{} fingerprints ({})", f.tables.len(), f.algorithm);
             for n in &d.not_fingerprinted {
-                println!("not fingerprinted: table {}: {}", n.table, n.reason);
+                outln!("not fingerprinted: table {}: {}", n.table, n.reason);
             }
         }
     }

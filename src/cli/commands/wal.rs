@@ -64,7 +64,7 @@ pub fn run(g: &Global, a: &WalArgs, out: &Output) -> Result<i32> {
             let repo = repository::open(g, false, true)?;
             let stored = archive::push(&repo, &p.cluster, &p.path)?;
             if stored == Stored::AlreadyArchived && !out.quiet {
-                eprintln!(
+                errln!(
                     "sqlvault: `{}` was already archived with the same content",
                     p.path.display()
                 );
@@ -88,9 +88,10 @@ pub fn run(g: &Global, a: &WalArgs, out: &Output) -> Result<i32> {
                 }
                 Ok(false) => {
                     if !out.quiet {
-                        eprintln!(
+                        errln!(
                             "sqlvault: `{}` is not in the archive of cluster `{}`",
-                            f.file, f.cluster
+                            f.file,
+                            f.cluster
                         );
                     }
                     Ok(1)

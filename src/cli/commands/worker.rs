@@ -44,7 +44,7 @@ pub struct StatusArgs {
 }
 
 fn log_line(m: &str) {
-    eprintln!("{} sqlvault worker: {m}", sqlvault::util::now_rfc3339());
+    errln!("{} sqlvault worker: {m}", sqlvault::util::now_rfc3339());
 }
 
 pub fn run(g: &Global, a: &WorkerArgs, out: &Output) -> Result<i32> {
@@ -83,7 +83,7 @@ fn show_status(location: &str, out: &Output) -> Result<i32> {
     let queue = JobQueue::open(location)?;
     let s = status(&queue)?;
     if out.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&s).expect("status serialises")
         );
@@ -92,9 +92,11 @@ fn show_status(location: &str, out: &Output) -> Result<i32> {
     if out.quiet {
         return Ok(0);
     }
-    println!(
+    outln!(
         "queue {}: {} message(s) (running ones included), {} poisoned",
-        s.queue, s.messages, s.poisoned_count
+        s.queue,
+        s.messages,
+        s.poisoned_count
     );
     let mut w = Builder::default();
     w.push_record(["worker", "version", "state", "job", "jobs done", "seen at"]);
@@ -146,10 +148,10 @@ fn show_status(location: &str, out: &Output) -> Result<i32> {
 
 fn print_table(title: &str, b: Builder, empty: bool) {
     if empty {
-        println!("{title}: none");
+        outln!("{title}: none");
         return;
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    println!("{title}:\n{t}");
+    outln!("{title}:\n{t}");
 }

@@ -155,4 +155,10 @@ impl crate::engine::Engine for MariaDb {
     fn remove_restore_leftovers(&self) -> Vec<String> {
         leftovers::remove(&self.spec)
     }
+
+    /// MariaDB cannot rename a database: `--clean` drops the target before
+    /// the restore is built under its name.
+    fn keeps_target_on_failure(&self) -> bool {
+        false
+    }
 }

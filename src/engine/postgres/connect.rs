@@ -313,3 +313,12 @@ pub fn query_error(what: &str, e: &postgres::Error) -> Error {
         None => Error::database(format!("{what}: {e}")),
     }
 }
+
+/// A connection to the server's maintenance database.
+pub(crate) fn admin_connection(spec: &ConnSpec) -> Result<Client> {
+    match connect(&spec.with_dbname("postgres")) {
+        Ok(c) => Ok(c),
+        Err(e) if e.message.contains("does not exist") => connect(&spec.with_dbname("template1")),
+        Err(e) => Err(e),
+    }
+}

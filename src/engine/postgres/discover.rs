@@ -3,8 +3,8 @@
 //! commonly trip on.
 
 use super::Postgres;
+use super::connect::admin_connection;
 use super::connect::{connect, query_error};
-use super::restore::admin_connection;
 use crate::error::{Error, Result};
 use serde::Serialize;
 

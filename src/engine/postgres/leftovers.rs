@@ -90,7 +90,7 @@ pub(super) fn remove(spec: &super::ConnSpec) -> Vec<String> {
         ));
     }
     // Connection trouble surfaces in the restore itself, with its advice.
-    if let Ok(mut admin) = super::restore::admin_connection(spec) {
+    if let Ok(mut admin) = super::connect::admin_connection(spec) {
         let force = super::catalog::database_info(&mut admin)
             .map(|i| i.server_version_num >= 130000)
             .unwrap_or(false);

@@ -23,6 +23,7 @@ mod largeobjects;
 mod leftovers;
 pub mod pgpass;
 pub mod physical;
+mod replace;
 mod restore;
 mod restore_table;
 mod split_load;
@@ -186,7 +187,7 @@ impl Postgres {
     /// `verify --restore` restores into).
     pub fn drop_database(&self) -> Result<()> {
         let name = self.spec.dbname.clone().unwrap_or_default();
-        let mut admin = restore::admin_connection(&self.spec)?;
+        let mut admin = connect::admin_connection(&self.spec)?;
         admin
             .batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {}",

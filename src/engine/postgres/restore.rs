@@ -3,7 +3,8 @@
 
 use super::backup::{FirstError, column_list, format_clause};
 use super::catalog::{self, qualified, quote_ident, quote_literal};
-use super::connect::{connect, query_error};
+use super::connect::{admin_connection, connect, query_error};
+use super::replace::{Aside, TempDatabase};
 use super::{ConnSpec, PgMeta, Postgres, SCHEMA_STREAM, TableInfo, largeobjects, tools};
 use crate::engine::{RestoreOptions, Restored};
 use crate::error::{Error, Result};
@@ -18,15 +19,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// go in as they are, whatever policies the tables have.
 pub(super) const LOAD_SESSION: &str = "SET synchronous_commit = off; SET row_security = off; SET statement_timeout = 0; \
      SET lock_timeout = 0; SET DateStyle = ISO; SET IntervalStyle = postgres";
-
-/// A connection to the server's maintenance database.
-pub(super) fn admin_connection(spec: &ConnSpec) -> Result<Client> {
-    match connect(&spec.with_dbname("postgres")) {
-        Ok(c) => Ok(c),
-        Err(e) if e.message.contains("does not exist") => connect(&spec.with_dbname("template1")),
-        Err(e) => Err(e),
-    }
-}
 
 /// Whether a database holds anything a user made.
 pub(super) fn is_empty(c: &mut Client) -> Result<bool> {
@@ -45,27 +37,6 @@ pub(super) fn is_empty(c: &mut Client) -> Result<bool> {
     Ok(c.query_one(sql, &[])
         .map_err(|e| query_error("inspecting the target database", &e))?
         .get(0))
-}
-
-/// Drops the temporary database unless the restore completed.
-struct TempDatabase<'a> {
-    admin: &'a mut Client,
-    name: String,
-    /// `WITH (FORCE)` exists from PostgreSQL 13 on.
-    force: bool,
-    keep: bool,
-}
-
-impl Drop for TempDatabase<'_> {
-    fn drop(&mut self) {
-        if !self.keep {
-            let force = if self.force { " WITH (FORCE)" } else { "" };
-            let _ = self.admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {}{force}",
-                quote_ident(&self.name)
-            ));
-        }
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -111,77 +82,72 @@ pub(super) fn run(
                 &e,
             )
         })?;
-    let mut guard = TempDatabase {
-        admin: &mut admin,
-        name: tmp.clone(),
-        force: info.server_version_num >= 130000,
-        keep: false,
-    };
+    let mut guard = TempDatabase::new(
+        &mut admin,
+        &pg.spec,
+        &tmp,
+        info.server_version_num >= 130000,
+    );
     let tmp_spec = pg.spec.with_dbname(&tmp);
     let tmp_pg = Postgres {
         spec: tmp_spec.clone(),
         jobs,
         standby: None,
     };
-    progress.set_total(point.size());
+    let loaded = (|| -> Result<String> {
+        progress.set_total(point.size());
 
-    // The archive must be a seekable file for a parallel pg_restore.
-    let archive = crate::leftovers::create(&std::env::temp_dir(), "sqlvault-schema-", "")
-        .map_err(|e| Error::database(format!("cannot create a temporary file: {e}")))?;
-    repo.restore_stream_to_file(
-        index,
-        point.stream(SCHEMA_STREAM)?,
-        archive.as_file(),
-        &|e| crate::error::local_io_error("writing", archive.path(), e),
-        progress,
-    )?;
+        // The archive must be a seekable file for a parallel pg_restore.
+        let archive = crate::leftovers::create(&std::env::temp_dir(), "sqlvault-schema-", "")
+            .map_err(|e| Error::database(format!("cannot create a temporary file: {e}")))?;
+        repo.restore_stream_to_file(
+            index,
+            point.stream(SCHEMA_STREAM)?,
+            archive.as_file(),
+            &|e| crate::error::local_io_error("writing", archive.path(), e),
+            progress,
+        )?;
 
-    progress.phase("schema: tables and types");
-    pg_restore(&tools, &tmp_spec, archive.path(), "pre-data", 1, &[])?;
-    load_tables(&tmp_pg, repo, index, point, &meta.tables, jobs, progress)?;
-    {
-        let mut c = connect(&tmp_spec)?;
-        c.batch_execute(LOAD_SESSION)
-            .map_err(|e| query_error("setting up the session", &e))?;
-        largeobjects::import(&mut c, repo, index, point, progress)?;
-    }
-    progress.phase("schema: indexes, constraints, triggers");
-    pg_restore(&tools, &tmp_spec, archive.path(), "post-data", jobs, &[])?;
-    {
-        let mut c = connect(&tmp_spec)?;
-        set_sequences(&mut c, meta)?;
-    }
-    progress.phase("analyze");
-    analyze(&tmp_pg, &meta.tables, jobs)?;
-    let check = super::fingerprint::check(
-        &tmp_spec,
-        meta,
-        point.fingerprints.as_ref(),
-        opts.check,
-        jobs,
-        None,
-        progress,
-    )?;
+        progress.phase("schema: tables and types");
+        pg_restore(&tools, &tmp_spec, archive.path(), "pre-data", 1, &[])?;
+        load_tables(&tmp_pg, repo, index, point, &meta.tables, jobs, progress)?;
+        {
+            let mut c = connect(&tmp_spec)?;
+            c.batch_execute(LOAD_SESSION)
+                .map_err(|e| query_error("setting up the session", &e))?;
+            largeobjects::import(&mut c, repo, index, point, progress)?;
+        }
+        progress.phase("schema: indexes, constraints, triggers");
+        pg_restore(&tools, &tmp_spec, archive.path(), "post-data", jobs, &[])?;
+        {
+            let mut c = connect(&tmp_spec)?;
+            set_sequences(&mut c, meta)?;
+        }
+        progress.phase("analyze");
+        analyze(&tmp_pg, &meta.tables, jobs)?;
+        super::fingerprint::check(
+            &tmp_spec,
+            meta,
+            point.fingerprints.as_ref(),
+            opts.check,
+            jobs,
+            None,
+            progress,
+        )
+    })();
+    let check = match loaded {
+        Ok(check) => check,
+        Err(e) => return Err(guard.discard(e)),
+    };
 
     progress.phase("renaming into place");
-    let admin = &mut *guard.admin;
-    if exists {
-        admin
-            .batch_execute(&format!("DROP DATABASE {}", quote_ident(&target)))
-            .map_err(|e| {
-                query_error(&format!("replacing database `{target}`"), &e).with_hint(
-                    "disconnect the clients of the database being replaced, then run the restore again",
-                )
-            })?;
-    }
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {} RENAME TO {}",
-            quote_ident(&tmp),
-            quote_ident(&target)
-        ))
-        .map_err(|e| query_error(&format!("renaming the restored database to `{target}`"), &e))?;
-    guard.keep = true;
+    let replaced = guard.swap_into_place(&target, exists)?;
+    let check = match replaced {
+        Some(Aside::Kept(name)) => format!(
+            "{check}; the database it replaced could not be dropped and is kept as `{name}`: drop it once no one uses it"
+        ),
+        _ => check,
+    };
     Ok(Restored {
         target: shown,
         bytes_written: point.size(),

@@ -246,11 +246,36 @@ impl AzureStorage {
         })
     }
 
+    /// Download, again from the start when the response is cut off
+    /// mid-body: the SDK retries a request that fails, but not a body that
+    /// ends early once the headers came (a dropped connection, a proxy
+    /// reset). Within the same time budget as the SDK's retries.
     async fn download(
         &self,
         name: &str,
         range: Option<HttpRange>,
     ) -> Result<(Vec<u8>, Option<Vec<u8>>), StorageError> {
+        let budget = std::time::Duration::from_secs(self.tuning.retry_seconds.max(0) as u64);
+        let began = std::time::Instant::now();
+        let mut wait = std::time::Duration::from_millis(200);
+        loop {
+            match self.download_once(name, range.clone()).await {
+                Err(Cut::Body(e)) if began.elapsed() + wait < budget => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(8));
+                    drop(e);
+                }
+                Err(Cut::Body(e) | Cut::Request(e)) => return Err(e),
+                Ok(x) => return Ok(x),
+            }
+        }
+    }
+
+    async fn download_once(
+        &self,
+        name: &str,
+        range: Option<HttpRange>,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), Cut> {
         let opts = BlobClientDownloadOptions {
             range,
             parallel: NonZero::new(self.tuning.parallel),
@@ -261,7 +286,7 @@ impl AzureStorage {
             .blob(name)
             .download(Some(opts))
             .await
-            .map_err(|e| self.err(name, e))?;
+            .map_err(|e| Cut::Request(self.err(name, e)))?;
         // The whole object's MD5 as stored at upload, also sent with ranges.
         let md5 = r
             .headers
@@ -278,9 +303,20 @@ impl AzureStorage {
             .and_then(|s| {
                 base64::Engine::decode(&base64::engine::general_purpose::STANDARD, s).ok()
             });
-        let body = r.body.collect().await.map_err(|e| self.err(name, e))?;
+        let body = r
+            .body
+            .collect()
+            .await
+            .map_err(|e| Cut::Body(self.err(name, e)))?;
         Ok((body.to_vec(), md5))
     }
+}
+
+/// How a download failed: the request itself (already retried by the
+/// SDK), or its body after the headers came.
+enum Cut {
+    Request(StorageError),
+    Body(StorageError),
 }
 
 /// Whether a download response covers the whole blob (no Content-Range, or

@@ -99,8 +99,14 @@ impl ScratchCluster {
         )
     }
 
+    /// A directory inside the scratch one, removed with it: where a copy
+    /// taken from the recovered cluster can be staged.
+    pub fn staging_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("staging")
+    }
+
     /// Stop the server cleanly; the directory goes when this is dropped.
-    pub fn stop(mut self) -> Result<()> {
+    pub fn stop(&mut self) -> Result<()> {
         match self.server.take() {
             Some(s) => s.stop(),
             None => Ok(()),

@@ -1,0 +1,163 @@
+//! Putting a restored database in place: it is built as a temporary
+//! database, dropped if anything fails (also once a crashed server is back),
+//! and renamed into place only when complete. The database it replaces is
+//! never dropped before the restored one holds its name.
+
+use super::ConnSpec;
+use super::catalog::quote_ident;
+use super::connect::admin_connection;
+use super::connect::query_error;
+use crate::error::{Error, Result};
+use postgres::Client;
+use std::time::{Duration, Instant};
+
+/// The name a `--clean` restore gives the database it replaces until the
+/// restored one is in place. Never removed as a leftover: it is user data.
+const REPLACED_PREFIX: &str = "sqlvault_replaced_";
+
+/// How long a failed restore keeps trying to drop its temporary database
+/// while the server cannot be reached (a server that ran out of disk
+/// space panics and restarts).
+const DROP_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Drops the temporary database unless the restore completed.
+pub(super) struct TempDatabase<'a> {
+    admin: &'a mut Client,
+    spec: ConnSpec,
+    name: String,
+    /// `WITH (FORCE)` exists from PostgreSQL 13 on.
+    force: bool,
+    keep: bool,
+}
+
+/// What became of the database a `--clean` restore replaced.
+pub(super) enum Aside {
+    Dropped,
+    /// Renamed aside and still there (its drop failed).
+    Kept(String),
+}
+
+impl<'a> TempDatabase<'a> {
+    pub fn new(admin: &'a mut Client, spec: &ConnSpec, name: &str, force: bool) -> Self {
+        TempDatabase {
+            admin,
+            spec: spec.clone(),
+            name: name.to_string(),
+            force,
+            keep: false,
+        }
+    }
+
+    fn drop_sql(&self) -> String {
+        let force = if self.force { " WITH (FORCE)" } else { "" };
+        format!("DROP DATABASE IF EXISTS {}{force}", quote_ident(&self.name))
+    }
+
+    /// Drop the temporary database after `error`, over a new connection
+    /// when the old one is gone, for a while if the server is restarting;
+    /// `error`, saying so if the database is still there.
+    pub fn discard(&mut self, error: Error) -> Error {
+        self.keep = true;
+        let sql = self.drop_sql();
+        if self.admin.batch_execute(&sql).is_ok() {
+            return error;
+        }
+        let began = Instant::now();
+        while began.elapsed() < DROP_PATIENCE && !crate::interrupt::is_set() {
+            if let Ok(mut c) = admin_connection(&self.spec)
+                && c.batch_execute(&sql).is_ok()
+            {
+                return error;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        let message = format!(
+            "{}; its temporary database `{}` could not be dropped: the next restore to this server removes it, or drop it with DROP DATABASE",
+            error.message, self.name
+        );
+        Error { message, ..error }
+    }
+
+    /// Put the restored database in place of `target`: the database it
+    /// replaces is renamed aside first, put back on any failure, and
+    /// dropped last. Only sessions on sqlvault's own temporary database are
+    /// ended; those on the target refuse the swap, with the target unchanged.
+    pub fn swap_into_place(&mut self, target: &str, exists: bool) -> Result<Option<Aside>> {
+        let tmp = self.name.clone();
+        let admin = &mut *self.admin;
+        end_other_sessions(admin, &tmp);
+        if !exists {
+            rename(admin, &tmp, target).map_err(|e| {
+                query_error(&format!("renaming the restored database to `{target}`"), &e)
+            })?;
+            self.keep = true;
+            return Ok(None);
+        }
+        let aside = format!(
+            "{REPLACED_PREFIX}{}",
+            hex::encode(rand::random::<[u8; 6]>())
+        );
+        rename(admin, target, &aside).map_err(|e| {
+            query_error(
+                &format!("replacing database `{target}` (it is unchanged)"),
+                &e,
+            )
+            .with_hint(
+                "disconnect the clients of the database being replaced, then run the restore again",
+            )
+        })?;
+        if let Err(e) = rename(admin, &tmp, target) {
+            let error = query_error(&format!("renaming the restored database to `{target}`"), &e);
+            return Err(match rename(admin, &aside, target) {
+                Ok(()) => Error::database(format!("{}; `{target}` is unchanged", error.message)),
+                Err(_) => {
+                    // Neither name holds a database now: keep both.
+                    self.keep = true;
+                    Error::database(format!(
+                        "{}; the database it was to replace is kept as `{aside}` and the restored one as `{tmp}`: rename one of them to `{target}`",
+                        error.message
+                    ))
+                }
+            });
+        }
+        self.keep = true;
+        Ok(Some(
+            match admin.batch_execute(&format!("DROP DATABASE {}", quote_ident(&aside))) {
+                Ok(()) => Aside::Dropped,
+                Err(_) => Aside::Kept(aside),
+            },
+        ))
+    }
+}
+
+impl Drop for TempDatabase<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = self.admin.batch_execute(&self.drop_sql());
+        }
+    }
+}
+
+fn rename(admin: &mut Client, from: &str, to: &str) -> Result<(), postgres::Error> {
+    admin.batch_execute(&format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote_ident(from),
+        quote_ident(to)
+    ))
+}
+
+/// End every other session on `database` (a monitoring agent that visits
+/// every database, say), and wait a moment for them to go: a rename needs
+/// it idle.
+fn end_other_sessions(admin: &mut Client, database: &str) {
+    for _ in 0..100 {
+        let ended = admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&database],
+        );
+        if ended.is_ok_and(|rows| rows.is_empty()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
