@@ -257,8 +257,20 @@ fn timelines_a_restored_copy_that_keeps_archiving_and_the_old_timeline_after_the
     let expect = |r: std::ops::RangeInclusive<i32>, s: std::ops::RangeInclusive<i32>| {
         r.chain(s).collect::<Vec<i32>>()
     };
-    let (ids, report) = restore_ids(&a, "latest", "tl2", &["--time", &t2]);
+    // t2 is reached by both timelines, which hold different rows then:
+    // refused without --timeline, naming both and the fork.
+    assert_refused(
+        &a,
+        "ambiguous",
+        &["--time", &t2],
+        2,
+        "reached by 2 timelines that hold different data: timeline 1 (the base backup's), timeline 2 (forked from timeline 1 at",
+    );
+    let (ids, report) = restore_ids(&a, "latest", "tl2", &["--time", &t2, "--timeline", "2"]);
     assert_eq!(ids, expect(1..=20, 1001..=1010), "{report:#}");
+    // A time before the fork is the same on both: no --timeline needed.
+    let (ids, report) = restore_ids(&a, "latest", "tl0", &["--time", &t1]);
+    assert_eq!(ids, (1..=20).collect::<Vec<i32>>(), "{report:#}");
     let (ids, report) = restore_ids(&a, "latest", "tl1", &["--time", &t3, "--timeline", "1"]);
     assert_eq!(ids, (1..=30).collect::<Vec<i32>>(), "{report:#}");
 
@@ -280,6 +292,12 @@ fn timelines_a_restored_copy_that_keeps_archiving_and_the_old_timeline_after_the
     assert_eq!(points.json().as_array().unwrap().len(), 2);
     assert_eq!(w["timeline"], 2, "{w:#}");
     assert!(w.get("missing").is_none(), "{w:#}");
+    assert!(
+        w["forks"][0]
+            .as_str()
+            .is_some_and(|f| f.starts_with("timeline 2 (forked from timeline 1 at")),
+        "{w:#}"
+    );
 }
 
 /// `restore latest --to <target name> <extra>` is refused with exit code

@@ -188,6 +188,9 @@ fn print_windows(rows: &[Row]) -> bool {
                 &w.last_segment
             }
         );
+        if !w.forks.is_empty() {
+            outln!("  timelines: {}", w.forks.join("; "));
+        }
         if let Some(missing) = &w.missing {
             gaps = true;
             errln!(

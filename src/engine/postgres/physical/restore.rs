@@ -88,6 +88,25 @@ pub fn run(
     let meta = meta_of(point)?;
     recovery::check_target(&meta, &opts.target)?;
     let archive = super::window::Archive::load(repo, &meta.cluster, meta.seg_size)?;
+    if let (None, RecoveryTarget::Time(t)) = (&opts.timeline, &opts.target) {
+        let covering = archive.covering(repo, &meta, *t)?;
+        if covering.len() > 1 {
+            let list: Vec<String> = covering.iter().map(|b| b.to_string()).collect();
+            return Err(Error::usage(format!(
+                "time {t} is reached by {} timelines that hold different data: {}",
+                covering.len(),
+                list.join(", ")
+            ))
+            .with_hint(format!(
+                "say which history to restore with --timeline {}; `sqlvault points` shows the timelines",
+                covering
+                    .iter()
+                    .map(|b| b.timeline.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or --timeline ")
+            )));
+        }
+    }
     let timeline = archive.recovery_timeline(&meta, opts.timeline.as_deref())?;
     check_reachable(&archive.window_on(repo, &meta, timeline)?, &opts.target)?;
     let run_as = owner(opts)?;

@@ -150,10 +150,36 @@ pub fn parse_history(text: &str) -> Vec<(u32, Lsn)> {
         .collect()
 }
 
+/// Where a timeline forked, in time, when recovery stopped at a commit:
+/// the last line of its `.history` file says `before <commit time>` (that
+/// commit was not replayed) or `after <commit time>` (it was); true for
+/// `after`. PostgreSQL writes the time as `2026-12-08 10:15:30.123456+00`.
+pub fn parse_fork_time(text: &str) -> Option<(bool, jiff::Timestamp)> {
+    let line = text.lines().rfind(|l| !l.trim().is_empty())?;
+    let reason = line.splitn(3, '\t').nth(2)?.trim();
+    let (after, time) = if let Some(t) = reason.strip_prefix("before ") {
+        (false, t)
+    } else {
+        (true, reason.strip_prefix("after ")?)
+    };
+    Some((after, super::target::parse_time(time).ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     const SEG: u64 = 16 << 20;
+
+    #[test]
+    fn fork_times_come_from_the_history_reason() {
+        let (after, t) =
+            parse_fork_time("1\t0/3000158\tbefore 2026-12-08 10:15:30.5+00\n").unwrap();
+        assert!(!after);
+        assert_eq!(t.to_string(), "2026-12-08T10:15:30.5Z");
+        let (after, _) = parse_fork_time("1\t0/3000158\tafter 2026-12-08 10:15:30+01\n").unwrap();
+        assert!(after);
+        assert!(parse_fork_time("1\t0/3000158\tno recovery target specified\n").is_none());
+    }
 
     #[test]
     fn lsn_round_trip() {

@@ -36,6 +36,10 @@ pub struct Window {
     /// `to` up to here are out of this base backup's reach.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumes_at: Option<String>,
+    /// The timelines forked after the base backup's, with where each
+    /// forked: a time after a fork may need `--timeline` to say which.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forks: Vec<String>,
 }
 
 /// The archive of one cluster, as names and timelines.
@@ -45,6 +49,9 @@ pub struct Archive {
     segments: BTreeMap<u32, BTreeSet<u64>>,
     /// Each timeline's parents and where it forked, from its history file.
     histories: BTreeMap<u32, Vec<(u32, Lsn)>>,
+    /// When each timeline forked, where its history file says (recovery
+    /// that stopped at a commit): `after` that commit, or `before` it.
+    fork_times: BTreeMap<u32, (bool, jiff::Timestamp)>,
     seg_size: u64,
 }
 
@@ -52,6 +59,7 @@ impl Archive {
     pub fn load(repo: &Repository, cluster: &str, seg_size: u64) -> Result<Archive> {
         let mut segments: BTreeMap<u32, BTreeSet<u64>> = BTreeMap::new();
         let mut histories = BTreeMap::new();
+        let mut fork_times = BTreeMap::new();
         for (name, _) in repo.list_logs(cluster)? {
             match WalFile::parse(&name, seg_size) {
                 Some(WalFile::Segment { timeline, segno }) => {
@@ -61,6 +69,9 @@ impl Archive {
                     if let Some((_, data)) = repo.get_log(cluster, &name)? {
                         let text = String::from_utf8_lossy(&data);
                         histories.insert(timeline, wal::parse_history(&text));
+                        if let Some(f) = wal::parse_fork_time(&text) {
+                            fork_times.insert(timeline, f);
+                        }
                     }
                 }
                 _ => {}
@@ -70,6 +81,7 @@ impl Archive {
             cluster: cluster.to_string(),
             segments,
             histories,
+            fork_times,
             seg_size,
         })
     }
@@ -182,6 +194,7 @@ impl Archive {
             consistent,
             missing: None,
             resumes_at: None,
+            forks: Vec::new(),
         };
         if let Some((t, next)) = self.next_on_path(target, end) {
             w.missing = Some(wal::segment_name(
@@ -219,7 +232,9 @@ pub fn windows(
                 e.insert(Archive::load(repo, &meta.cluster, meta.seg_size)?)
             }
         };
-        out.insert(*id, archive.window(repo, &meta)?);
+        let mut w = archive.window(repo, &meta)?;
+        w.forks = archive.forks(&meta).iter().map(|b| b.to_string()).collect();
+        out.insert(*id, w);
     }
     Ok(out)
 }
@@ -268,5 +283,100 @@ impl Archive {
             ))
             .with_hint("restore a base backup taken on its history, or choose --timeline current")),
         }
+    }
+}
+
+/// A timeline that holds a state of its own at some time, and where it
+/// forked from its parent (none for the base backup's own timeline).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub timeline: u32,
+    pub fork: Option<(u32, Lsn)>,
+}
+
+impl std::fmt::Display for Branch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.fork {
+            None => write!(f, "timeline {} (the base backup's)", self.timeline),
+            Some((parent, at)) => write!(
+                f,
+                "timeline {} (forked from timeline {parent} at {at})",
+                self.timeline
+            ),
+        }
+    }
+}
+
+impl Archive {
+    /// The timelines recovery of this base backup could follow that hold
+    /// a state of their own at `t`: their archived WAL reaches `t`, and
+    /// (for a forked one) `t` is after the last commit before its fork.
+    /// More than one means `t` alone does not say which history to restore.
+    pub fn covering(
+        &self,
+        repo: &Repository,
+        meta: &PhysicalMeta,
+        t: jiff::Timestamp,
+    ) -> Result<Vec<Branch>> {
+        let mut candidates = vec![meta.timeline];
+        candidates.extend(
+            self.histories
+                .keys()
+                .copied()
+                .filter(|x| *x > meta.timeline),
+        );
+        let mut out = Vec::new();
+        for x in candidates {
+            if x != meta.timeline && self.recovery_timeline(meta, Some(&x.to_string())).is_err() {
+                continue;
+            }
+            let w = self.window_on(repo, meta, x)?;
+            if !w.to.parse::<jiff::Timestamp>().is_ok_and(|to| to >= t) {
+                continue;
+            }
+            let fork = if x == meta.timeline {
+                None
+            } else {
+                self.histories.get(&x).and_then(|h| h.last().copied())
+            };
+            if let Some(&(after, at)) = self.fork_times.get(&x) {
+                // Before the first commit the fork left out, both agree.
+                if if after { t <= at } else { t < at } {
+                    continue;
+                }
+            } else if let Some((_, at)) = fork {
+                // Without a time in the history: before the last commit of
+                // the segment before the fork, both agree.
+                let seg = at.segment(self.seg_size);
+                let before = seg
+                    .checked_sub(1)
+                    .map(|s| wal::segment_name(self.timeline_of(x, s), s, self.seg_size));
+                let last_before: Option<jiff::Timestamp> = match before {
+                    Some(name) => repo
+                        .log_meta(&self.cluster, &name)?
+                        .and_then(|m| m.facts.get("last_commit")?.as_str()?.parse().ok()),
+                    None => None,
+                };
+                if last_before.is_some_and(|lc| t <= lc) {
+                    continue;
+                }
+            }
+            out.push(Branch { timeline: x, fork });
+        }
+        Ok(out)
+    }
+
+    /// Every timeline after the base backup's, with its fork, for `points`.
+    pub fn forks(&self, meta: &PhysicalMeta) -> Vec<Branch> {
+        self.histories
+            .iter()
+            .filter(|(x, _)| **x > meta.timeline)
+            .filter_map(|(x, h)| {
+                Some(Branch {
+                    timeline: *x,
+                    fork: Some(*h.last()?),
+                })
+            })
+            .collect()
     }
 }
