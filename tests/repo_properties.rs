@@ -1,6 +1,7 @@
 //! Property tests: any set of streams written through the chunk → pack →
 //! index → manifest pipeline reads back byte for byte, and known content is
-//! never stored twice.
+//! never stored twice; and `latest` is the newest backup of a database or
+//! a refusal, whatever happened to the manifests.
 
 use proptest::prelude::*;
 use sqlvault::progress::NoProgress;
@@ -160,4 +161,129 @@ fn changed_chunks_are_stored_as_small_deltas_and_read_back() {
     let check = repo.check(&NoProgress).unwrap();
     assert!(check.errors.is_empty(), "{:?}", check.errors);
     assert_eq!(check.points_ok.len(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// `latest` never falls back silently: after any sequence of backups,
+// restores, lost or damaged manifests and `repair --forget-damaged`,
+// `latest` of a database is its newest backup or a refusal.
+
+/// What happened to one backup in the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fate {
+    Intact,
+    Lost,
+    Forgotten,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Backup(usize),
+    Restore(usize),
+    DeleteManifest(usize),
+    DamageManifest(usize),
+    Forget,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0usize..2).prop_map(Op::Backup),
+        1 => (0usize..2).prop_map(Op::Restore),
+        1 => any::<usize>().prop_map(Op::DeleteManifest),
+        1 => any::<usize>().prop_map(Op::DamageManifest),
+        1 => Just(Op::Forget),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn latest_is_the_newest_backup_or_a_refusal(ops in prop::collection::vec(op(), 1..10)) {
+        use sqlvault::pipeline;
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(true);
+        let names = ["alpha", "beta"];
+        let files: Vec<_> = names.iter().map(|n| dir.path().join(format!("{n}.db"))).collect();
+        for f in &files {
+            rusqlite::Connection::open(f)
+                .unwrap()
+                .execute_batch("CREATE TABLE t (x INTEGER)")
+                .unwrap();
+        }
+        // Every backup in order: (database index, id, fate).
+        let mut made: Vec<(usize, String, Fate)> = Vec::new();
+        for (step, op) in ops.iter().enumerate() {
+            match op {
+                Op::Backup(d) => {
+                    rusqlite::Connection::open(&files[*d])
+                        .unwrap()
+                        .execute("INSERT INTO t VALUES (?1)", [step as i64])
+                        .unwrap();
+                    let engine: Box<dyn sqlvault::engine::Engine> =
+                        Box::new(sqlvault::engine::sqlite::Sqlite::new(&files[*d]));
+                    let r = pipeline::backup(&repo, &[(names[*d].into(), engine)], 1, &pipeline::Silent);
+                    let id = r.databases[0].restore_point.clone().expect("a point");
+                    made.push((*d, id, Fate::Intact));
+                }
+                Op::Restore(d) => {
+                    let to = dir.path().join(format!("restored-{step}.db"));
+                    let _ = pipeline::restore(
+                        &repo,
+                        "latest",
+                        Some(names[*d]),
+                        to.to_str().unwrap(),
+                        &Default::default(),
+                        &pipeline::Silent,
+                    );
+                }
+                Op::DeleteManifest(k) | Op::DamageManifest(k) => {
+                    let intact: Vec<usize> =
+                        (0..made.len()).filter(|i| made[*i].2 == Fate::Intact).collect();
+                    if intact.is_empty() {
+                        continue;
+                    }
+                    let i = intact[k % intact.len()];
+                    let name = format!("points/{}", made[i].1);
+                    let mut bytes = repo.storage().get(&name).unwrap();
+                    repo.storage().delete(&name).unwrap();
+                    if matches!(op, Op::DamageManifest(_)) {
+                        let mid = bytes.len() / 2;
+                        bytes[mid] ^= 1;
+                        repo.storage().put_if_absent(&name, &bytes).unwrap();
+                    }
+                    made[i].2 = Fate::Lost;
+                }
+                Op::Forget => {
+                    let opts = pipeline::repair::RepairOptions {
+                        dry_run: false,
+                        forget_damaged: true,
+                        read_data: false,
+                    };
+                    pipeline::repair::repair(&repo, &opts, &pipeline::Silent).unwrap();
+                    for m in made.iter_mut().filter(|m| m.2 == Fate::Lost) {
+                        m.2 = Fate::Forgotten;
+                    }
+                }
+            }
+            for (d, name) in names.iter().enumerate() {
+                let newest = made.iter().rev().find(|m| m.0 == d && m.2 != Fate::Forgotten);
+                let got = pipeline::latest::resolve(&repo, "latest", Some(name));
+                match (newest, got) {
+                    (Some((_, id, Fate::Intact)), Ok((p, _))) => {
+                        prop_assert_eq!(&p.to_hex(), id, "step {}: {:?}", step, op)
+                    }
+                    (Some((_, _, Fate::Lost)), Err(e)) => {
+                        prop_assert_eq!(e.kind, sqlvault::Kind::Repository, "{}", e.message)
+                    }
+                    (None, Err(_)) => {}
+                    (want, got) => prop_assert!(
+                        false,
+                        "step {} ({:?}): {} expected {:?}, got {:?}",
+                        step, op, name, want, got.map(|(p, _)| p.to_hex())
+                    ),
+                }
+            }
+        }
+    }
 }
