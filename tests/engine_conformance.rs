@@ -959,6 +959,7 @@ contract! {
          bacpac: crate::bacpac_harness::Bacpac];
     replacing_never_loses_the_target => replacing_never_loses_the_target
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
+         mariadb: crate::mariadb_harness::MariaDb,
          bacpac: crate::bacpac_harness::Bacpac];
     wrong_database_credentials_are_refused => wrong_credentials
         [postgres: crate::postgres_harness::Postgres, mariadb: crate::mariadb_harness::MariaDb];

@@ -191,9 +191,17 @@ fn level_name(level: CheckLevel) -> &'static str {
 
 /// A test-only fault: when `SQLVAULT_TEST_FAULT=alter-row` is set in a
 /// debug build, restores change one row after loading, so tests can prove
-/// that the check catches it. Release builds never do.
+/// that the check catches it; with `alter-row-once`, only the first restore
+/// of the process (a failed restore that puts back what it replaced).
+/// Release builds never do.
 pub fn alter_row_fault() -> bool {
-    cfg!(debug_assertions) && std::env::var("SQLVAULT_TEST_FAULT").is_ok_and(|v| v == "alter-row")
+    static FIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    cfg!(debug_assertions)
+        && match std::env::var("SQLVAULT_TEST_FAULT").as_deref() {
+            Ok("alter-row") => true,
+            Ok("alter-row-once") => !FIRED.swap(true, std::sync::atomic::Ordering::Relaxed),
+            _ => false,
+        }
 }
 
 #[cfg(test)]

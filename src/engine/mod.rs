@@ -130,6 +130,12 @@ pub trait Engine: Send + Sync {
     fn keeps_target_on_failure(&self) -> bool {
         true
     }
+
+    /// Whether the restore target exists now (asked only of engines that
+    /// do not keep it on failure, before a replacing restore).
+    fn target_exists(&self) -> Result<bool> {
+        Ok(true)
+    }
 }
 
 /// A source or target as typed on the command line.

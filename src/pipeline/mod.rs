@@ -14,6 +14,7 @@ pub mod rehydrate;
 pub mod repair;
 pub mod report;
 pub mod run;
+mod safeguard;
 pub mod show;
 pub mod sources;
 
@@ -336,18 +337,25 @@ fn restore_into(
     warnings.extend(index.notes.iter().cloned());
     let p = progress.start("restore", &point.database);
     let before = repo.fetched();
-    let restored = engine
-        .restore(repo, &index, &point, opts, p.as_ref())
-        .map_err(|e| {
-            // A DBA who asked to replace a database must know it is still there.
-            let told = e.message.contains("unchanged") || e.message.contains("kept as");
-            if (opts.clean || opts.force) && engine.keeps_target_on_failure() && !told {
-                let message = format!("{}; the existing target, if any, is unchanged", e.message);
-                Error { message, ..e }
-            } else {
-                e
-            }
-        })?;
+    let safety = match safeguard::needed(engine.as_ref(), opts)? {
+        true => Some(safeguard::SafetyCopy::take(engine.as_ref(), progress)?),
+        false => None,
+    };
+    let restored = engine.restore(repo, &index, &point, opts, p.as_ref());
+    let restored = match (restored, safety) {
+        (Err(e), Some(copy)) => Err(copy.put_back(engine.as_ref(), opts, e, progress)),
+        (r, _) => r,
+    };
+    let restored = restored.map_err(|e| {
+        // A DBA who asked to replace a database must know it is still there.
+        let told = e.message.contains("unchanged") || e.message.contains("kept as");
+        if (opts.clean || opts.force) && engine.keeps_target_on_failure() && !told {
+            let message = format!("{}; the existing target, if any, is unchanged", e.message);
+            Error { message, ..e }
+        } else {
+            e
+        }
+    })?;
     let after = repo.fetched();
     item.bytes_fetched = Some(after.0 - before.0);
     item.fetches = Some(after.1 - before.1);

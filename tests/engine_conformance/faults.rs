@@ -6,7 +6,7 @@
 
 use crate::common::Vault;
 use crate::support::single_error;
-use crate::{FAULT, Harness, assert_no_leftovers, backup_ok, cmd, restore_ok, run};
+use crate::{Harness, assert_no_leftovers, backup_ok, cmd, restore_ok, run};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub fn replacing_never_loses_the_target<H: Harness>() {
@@ -20,7 +20,9 @@ pub fn replacing_never_loses_the_target<H: Harness>() {
 
     // A restore whose check fails: the old target stays, and says so.
     let mut c = cmd(&h, &v);
-    c.env(FAULT.0, FAULT.1)
+    // One restore altered: the one that would replace the target (an
+    // engine that must put the old database back restores it unaltered).
+    c.env("SQLVAULT_TEST_FAULT", "alter-row-once")
         .args(["restore", &point, H::REPLACE_FLAG, "--to"])
         .arg(h.target("dst"));
     let out = run(&h, &mut c);

@@ -161,4 +161,13 @@ impl crate::engine::Engine for MariaDb {
     fn keeps_target_on_failure(&self) -> bool {
         false
     }
+
+    fn target_exists(&self) -> Result<bool> {
+        let database = self.spec.database().to_string();
+        if database.is_empty() {
+            return Ok(false);
+        }
+        let mut admin = connect::connect(&self.spec.with_database(""))?;
+        restore::database_exists(&mut admin, &database)
+    }
 }
