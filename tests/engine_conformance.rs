@@ -28,7 +28,8 @@
 //!    without `--force`/`--clean` (exit 2): one `sqlvault: error:` line,
 //!    no secret in any output, nothing half-written.
 //!
-//! 7. **Replacing never loses** (`engine_conformance/faults.rs`).
+//! 7. **Replacing never loses** and 8. **dropped connections**
+//!    (`engine_conformance/faults.rs`).
 //!
 //! An item that cannot apply to an engine (busy writers and logins, for a
 //! package file) leaves that engine out of its list.
@@ -64,7 +65,7 @@ mod sqlite_harness;
 mod support;
 
 use common::{Out, Scratch, Vault, point_of};
-use faults::replacing_never_loses_the_target;
+use faults::{dropped_connections_fail_cleanly, replacing_never_loses_the_target};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -200,6 +201,12 @@ pub trait Harness: Sized + Sync {
     fn change_big(&self, db: &str, round: u64);
     /// Moments of a restore into `db` worth a kill.
     fn restore_milestones(&self, db: &str) -> Vec<Milestone>;
+
+    /// End every server session of sqlvault (and its client tools), as a
+    /// DBA's `pg_terminate_backend` or `KILL CONNECTION` would; how many.
+    fn end_sessions(&self) -> usize {
+        0
+    }
 
     /// Whether a restore builds a temporary database on the server.
     const TEMPORARY_DATABASE: bool = false;
@@ -961,6 +968,8 @@ contract! {
         [sqlite: crate::sqlite_harness::Sqlite, postgres: crate::postgres_harness::Postgres,
          mariadb: crate::mariadb_harness::MariaDb,
          bacpac: crate::bacpac_harness::Bacpac];
+    dropped_connections_fail_cleanly => dropped_connections_fail_cleanly
+        [postgres: crate::postgres_harness::Postgres, mariadb: crate::mariadb_harness::MariaDb];
     wrong_database_credentials_are_refused => wrong_credentials
         [postgres: crate::postgres_harness::Postgres, mariadb: crate::mariadb_harness::MariaDb];
 }

@@ -554,6 +554,20 @@ impl Harness for MariaDb {
 
     /// The target appears, gets its tables, and fills: rows are counted
     /// uncommitted, as the loads write them.
+    fn end_sessions(&self) -> usize {
+        let mut c = server().client();
+        let ids: Vec<u64> = c
+            .query(
+                "SELECT ID FROM information_schema.PROCESSLIST \
+                 WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump') \
+                   AND USER NOT IN ('system user', 'event_scheduler')",
+            )
+            .unwrap();
+        ids.iter()
+            .filter(|id| c.query_drop(format!("KILL CONNECTION {id}")).is_ok())
+            .count()
+    }
+
     fn restore_milestones(&self, db: &str) -> Vec<Milestone> {
         let name = self.name(db);
         let big_rows = |at_least: u64| -> Probe {

@@ -250,6 +250,20 @@ impl Harness for Postgres {
 
     const TEMPORARY_DATABASE: bool = true;
 
+    fn end_sessions(&self) -> usize {
+        let n: i64 = cluster()
+            .client("postgres")
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name IN ('sqlvault', 'pg_dump', 'pg_restore') \
+                   AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        n as usize
+    }
+
     fn hold_temporaries(&self, stop: &std::sync::atomic::AtomicBool) -> usize {
         let mut held: Vec<(String, postgres::Client)> = Vec::new();
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {

@@ -44,20 +44,27 @@ pub(super) fn database_exists(c: &mut Conn, database: &str) -> Result<bool> {
     Ok(super::catalog::database_charset(c, database)?.is_some())
 }
 
-/// Drops the database a restore created unless the restore completed.
+/// Drops the database a restore created unless the restore completed,
+/// over a new connection when the restore's own was killed.
 struct Created<'a> {
     admin: &'a mut Conn,
+    spec: ConnSpec,
     name: String,
     keep: bool,
 }
 
 impl Drop for Created<'_> {
     fn drop(&mut self) {
-        if !self.keep {
-            let _ = self.admin.query_drop(format!(
-                "DROP DATABASE IF EXISTS {}",
-                quote_ident(&self.name)
-            ));
+        if self.keep {
+            return;
+        }
+        let sql = format!("DROP DATABASE IF EXISTS {}", quote_ident(&self.name));
+        if self.admin.query_drop(&sql).is_err()
+            && let Ok(mut c) = connect(&self.spec)
+        {
+            // Left out of the binary log as the restore was, if it may be.
+            let _ = c.query_drop(NO_BINLOG);
+            let _ = c.query_drop(&sql);
         }
     }
 }
@@ -119,6 +126,7 @@ pub(super) fn run(
         })?;
     let guard = Created {
         admin: &mut admin,
+        spec: admin_spec.clone(),
         name: target.clone(),
         keep: false,
     };

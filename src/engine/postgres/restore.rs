@@ -74,20 +74,21 @@ pub(super) fn run(
         hex::encode(rand::random::<[u8; 6]>())
     );
     super::leftovers::claim(&mut admin, &tmp)?;
-    admin
-        .batch_execute(&create_database_sql(&tmp, meta))
-        .map_err(|e| {
-            query_error(
-                &format!("creating a database on `{}`", pg.spec.server()),
-                &e,
-            )
-        })?;
+    // Guarded from before it exists: a session ended during CREATE
+    // DATABASE may leave it created (the name is this restore's alone).
     let mut guard = TempDatabase::new(
         &mut admin,
         &pg.spec,
         &tmp,
         info.server_version_num >= 130000,
     );
+    if let Err(e) = guard.execute(&create_database_sql(&tmp, meta)) {
+        let e = query_error(
+            &format!("creating a database on `{}`", pg.spec.server()),
+            &e,
+        );
+        return Err(guard.discard(e));
+    }
     let tmp_spec = pg.spec.with_dbname(&tmp);
     let tmp_pg = Postgres {
         spec: tmp_spec.clone(),
