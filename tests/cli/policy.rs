@@ -66,6 +66,18 @@ impl Setup {
     }
 }
 
+/// An archive repository, named in the policy with `after-days = 0`.
+fn with_archive(t: &Setup) -> Vault {
+    let archive = Vault::init(&t.s, t.s.join("archive"));
+    let mut text = std::fs::read_to_string(&t.policy).unwrap();
+    text += &format!(
+        "\n[archive]\npath = \"{}\"\nafter-days = 0\npassword-env = \"SQLVAULT_PASSWORD\"\n",
+        archive.repo.display()
+    );
+    std::fs::write(&t.policy, text).unwrap();
+    archive
+}
+
 fn items(out: &Out) -> Vec<serde_json::Value> {
     out.json()["databases"].as_array().unwrap().clone()
 }
@@ -261,13 +273,7 @@ fn prune_keeps_what_retention_says_and_frees_the_rest() {
 #[test]
 fn archive_moves_old_points_after_checking_the_copy() {
     let t = setup("", "daily = 7");
-    let archive = Vault::init(&t.s, t.s.join("archive"));
-    let mut text = std::fs::read_to_string(&t.policy).unwrap();
-    text += &format!(
-        "\n[archive]\npath = \"{}\"\nafter-days = 0\npassword-env = \"SQLVAULT_PASSWORD\"\n",
-        archive.repo.display()
-    );
-    std::fs::write(&t.policy, text).unwrap();
+    let archive = with_archive(&t);
     let expected = fingerprint(&t.dbs.join("b.db"));
     t.vault.backup_one(&t.dbs.join("b.db"));
     let out = t.run(&["archive"]);
@@ -383,13 +389,7 @@ fn backup_with_a_policy_takes_ad_hoc_backups_outside_the_schedule() {
 #[test]
 fn an_archive_run_killed_before_removing_the_original_copies_no_point_twice() {
     let t = setup("", "daily = 7");
-    let archive = Vault::init(&t.s, t.s.join("archive"));
-    let mut text = std::fs::read_to_string(&t.policy).unwrap();
-    text += &format!(
-        "\n[archive]\npath = \"{}\"\nafter-days = 0\npassword-env = \"SQLVAULT_PASSWORD\"\n",
-        archive.repo.display()
-    );
-    std::fs::write(&t.policy, text).unwrap();
+    let archive = with_archive(&t);
     let expected = fingerprint(&t.dbs.join("b.db"));
     t.vault.backup_one(&t.dbs.join("b.db"));
     // The primary as it was when the copy's manifest had been written and
