@@ -9,6 +9,7 @@ mod common;
 mod pg_common;
 
 mod bad_input;
+mod disk_full;
 mod pitr;
 mod roundtrip;
 mod standby;

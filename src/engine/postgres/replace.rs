@@ -17,8 +17,16 @@ const REPLACED_PREFIX: &str = "sqlvault_replaced_";
 
 /// How long a failed restore keeps trying to drop its temporary database
 /// while the server cannot be reached (a server that ran out of disk
-/// space panics and restarts).
-const DROP_PATIENCE: Duration = Duration::from_secs(60);
+/// space panics and restarts). Debug builds take
+/// `SQLVAULT_TEST_DROP_PATIENCE` (seconds), so a test of a server that
+/// stays down need not wait a minute.
+fn drop_patience() -> Duration {
+    let test = std::env::var("SQLVAULT_TEST_DROP_PATIENCE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|_| cfg!(debug_assertions));
+    Duration::from_secs(test.unwrap_or(60))
+}
 
 /// Drops the temporary database unless the restore completed.
 pub(super) struct TempDatabase<'a> {
@@ -71,7 +79,7 @@ impl<'a> TempDatabase<'a> {
             return error;
         }
         let began = Instant::now();
-        while began.elapsed() < DROP_PATIENCE && !crate::interrupt::is_set() {
+        while began.elapsed() < drop_patience() && !crate::interrupt::is_set() {
             if let Ok(mut c) = admin_connection(&self.spec)
                 && c.batch_execute(&sql).is_ok()
                 && self.gone(Some(&mut c))
