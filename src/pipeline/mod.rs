@@ -294,6 +294,16 @@ pub fn restore(
             Ok(record(repo, report.finish(started)))
         }
         Err(error) => {
+            // Remembered, so that the next backup stores those chunks again.
+            let found = repo.damage_found();
+            if !found.is_empty()
+                && let Err(e) = repo.record_damage("restore", &found)
+            {
+                report.warnings.push(format!(
+                    "the damaged packs could not be recorded ({}); the next backup may build on them",
+                    e.message
+                ));
+            }
             report.databases.push(item.failed(&error).timed(t0));
             let report = record(repo, report.finish(started));
             Err(Box::new(Failed { report, error }))

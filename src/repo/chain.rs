@@ -146,6 +146,7 @@ impl Repository {
         let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
         let sealed = self.read_pack_range(&pack, loc.offset as u64, loc.length as u64)?;
         self.open_link(id, &sealed, loc.raw_length, dz)
+            .inspect_err(|_| self.note_damaged(&pack))
     }
 
     /// Like [`Self::fetch_link`], through `ahead`.
@@ -159,12 +160,16 @@ impl Repository {
         let (pack, loc) = index.get(id).ok_or_else(|| unknown_chunk(id))?;
         let (offset, len) = (loc.offset as u64, loc.length as u64);
         if let Some(sealed) = ahead.get(&pack, offset, len) {
-            return self.open_link(id, sealed, loc.raw_length, dz);
+            return self
+                .open_link(id, sealed, loc.raw_length, dz)
+                .inspect_err(|_| self.note_damaged(&pack));
         }
         let end = index.data_end(&pack).unwrap_or(0).max(offset + len);
         let n = (offset + len.max(AHEAD_WINDOW)).min(end) - offset;
         let bytes = self.read_pack_range(&pack, offset, n)?;
-        let link = self.open_link(id, &bytes[..len as usize], loc.raw_length, dz);
+        let link = self
+            .open_link(id, &bytes[..len as usize], loc.raw_length, dz)
+            .inspect_err(|_| self.note_damaged(&pack));
         ahead.keep(pack, offset, bytes);
         link
     }

@@ -59,6 +59,9 @@ pub struct Repository {
     sealer: Sealer,
     /// Pack bytes read, and the requests that read them (for reports).
     fetched: (AtomicU64, AtomicU64),
+    /// Packs found missing, short or holding a damaged blob while reading
+    /// through this handle (a restore records them as damage).
+    found_damaged: std::sync::Mutex<Vec<ids::PackId>>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -180,6 +183,7 @@ impl Repository {
             key,
             sealer,
             fetched: Default::default(),
+            found_damaged: Default::default(),
         }
     }
 
@@ -187,9 +191,31 @@ impl Repository {
     pub fn read_pack_range(&self, pack: &ids::PackId, offset: u64, len: u64) -> Result<Vec<u8>> {
         self.fetched.0.fetch_add(len, Relaxed);
         self.fetched.1.fetch_add(1, Relaxed);
-        Ok(self
+        match self
             .storage
-            .get_range(&writer::pack_name(pack), offset, len)?)
+            .get_range(&writer::pack_name(pack), offset, len)
+        {
+            Ok(d) => Ok(d),
+            Err(e) => {
+                if matches!(e, StorageError::NotFound(_) | StorageError::Truncated(_)) {
+                    self.note_damaged(pack);
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Remember that `pack` was found damaged by a read through this handle.
+    pub(crate) fn note_damaged(&self, pack: &ids::PackId) {
+        let mut found = self.found_damaged.lock().unwrap();
+        if !found.contains(pack) {
+            found.push(*pack);
+        }
+    }
+
+    /// The packs reads through this handle found damaged, for the record.
+    pub fn damage_found(&self) -> Vec<ids::PackId> {
+        self.found_damaged.lock().unwrap().clone()
     }
 
     /// Pack bytes read so far by restores through this handle, and in how

@@ -146,7 +146,10 @@ impl Repository {
             for (id, at, len, raw) in &r.blobs {
                 let off = (at - r.offset) as usize;
                 let sealed = &bytes[off..off + *len as usize];
-                links.insert(*id, self.open_link(id, sealed, *raw, dz)?);
+                let link = self.open_link(id, sealed, *raw, dz).inspect_err(|_| {
+                    self.note_damaged(&r.pack);
+                })?;
+                links.insert(*id, link);
             }
         }
         let mut out = Vec::with_capacity(unit.raw as usize);

@@ -147,8 +147,13 @@ fn largest_pack(repo: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn a_backup_after_pack_damage_stores_the_lost_chunks_again() {
-    // (damage, whether a backup can see it without reading the pack)
-    for (how, seen_by_backup) in [("delete", true), ("truncate", true), ("flip", false)] {
+    // (damage, what finds it first: the backup itself, verify or a restore)
+    for (how, found_by) in [
+        ("delete", "backup"),
+        ("truncate", "backup"),
+        ("flip", "verify"),
+        ("flip", "restore"),
+    ] {
         let s = Scratch::new();
         let v = Vault::init(&s, s.join("repo"));
         let db = s.join("app.db");
@@ -169,9 +174,16 @@ fn a_backup_after_pack_damage_stores_the_lost_chunks_again() {
                 std::fs::write(&pack, &data).unwrap();
             }
         }
-        if !seen_by_backup {
-            // Found once by verify, and remembered.
-            v.verify(false).expect_code(1);
+        // Found once, and remembered.
+        match found_by {
+            "verify" => {
+                v.verify(false).expect_code(1);
+            }
+            "restore" => {
+                v.restore_with(&first, &s.join("failed.db"), &[])
+                    .expect_code(4);
+            }
+            _ => {}
         }
         let second = v.backup_one(&db);
         let to = s.join("restored.db");
@@ -186,7 +198,7 @@ fn a_backup_after_pack_damage_stores_the_lost_chunks_again() {
         v.run(&["repair", "--read-data", "--forget-damaged"]);
         assert!(
             objects(&v.repo, "damage").is_empty(),
-            "{how}: damage record kept after repair"
+            "{how}/{found_by}: damage record kept after repair"
         );
         let out = v.verify(false);
         out.expect_code(0);
