@@ -515,3 +515,42 @@ fn a_second_sigterm_releases_the_running_job_at_once() {
     );
     assert!(f.vault.points().is_empty());
 }
+
+#[test]
+fn a_worker_whose_log_reader_went_away_keeps_working() {
+    let f = Fleet::new();
+    let dbs = small_databases(&f.s.join("sqlite"), 2);
+    let policy = f.sqlite_policy(&dbs, "");
+    // Its log goes to a pipe nobody reads any more (a closed journal
+    // reader, `worker 2>&1 | head`): it must neither die nor stop working.
+    let mut c = f.vault.cmd();
+    c.args(["worker", "--queue", &f.queue_url(), "--idle-max", "1"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    // It logs as it starts: by now a worker killed by SIGPIPE is gone.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    if let Some(st) = child.try_wait().unwrap() {
+        panic!("the worker ended as it started: {st:?}");
+    }
+    let q = f.queue_url();
+    let out = f.dispatch(&[
+        "--json",
+        "backup",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--dispatch",
+        &q,
+    ]);
+    out.expect_code(0);
+    assert_eq!(items(&out).len(), 2, "{}", out.stdout);
+    assert_eq!(f.vault.points().len(), 2);
+    // Still serving (it would have died of SIGPIPE at its first log line).
+    let status = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.is_none(), "the worker ended: {status:?}");
+}
